@@ -1,0 +1,1 @@
+"""The handler plugin API and the built-in handlers."""

@@ -1,0 +1,85 @@
+"""structlog set-up: JSON lines off a terminal, readable on one; secrets and personal data masked.
+
+Per-message context (delivery id, source, event type, handler) is bound with
+``structlog.contextvars.bound_contextvars`` where the message is handled.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import orjson
+import structlog
+
+from hookq.settings import Settings
+
+# Keys whose values never reach a log line, wherever they appear in an event dict.
+SENSITIVE_KEYS = frozenset(
+    {
+        "secret",
+        "secrets",
+        "secret_key",
+        "authorization",
+        "password",
+        "token",
+        "signature",
+        "cpf",
+        "email",
+        "phone",
+        "birthdate",
+        "birth_date",
+    }
+)
+MASK = "[redacted]"
+
+
+def _mask(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: MASK if k.lower() in SENSITIVE_KEYS else _mask(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask(v) for v in value]
+    return value
+
+
+def redact_sensitive(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """A structlog processor: masks sensitive keys at any depth."""
+    for key, value in event_dict.items():
+        event_dict[key] = MASK if key.lower() in SENSITIVE_KEYS else _mask(value)
+    return event_dict
+
+
+def _json_dumps(obj: Any, default: Any = None) -> str:
+    return orjson.dumps(obj, default=default or str).decode()
+
+
+def configure_logging(settings: Settings) -> None:
+    use_console = settings.log_format == "console" or (
+        settings.log_format == "auto" and sys.stderr.isatty()
+    )
+    renderer: structlog.typing.Processor = (
+        structlog.dev.ConsoleRenderer()
+        if use_console
+        else structlog.processors.JSONRenderer(serializer=_json_dumps)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            redact_sensitive,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping()[settings.log_level]
+        ),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+    # Libraries that log through the standard library (aio-pika, aiohttp) at WARNING and up.
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s %(message)s")

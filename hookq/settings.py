@@ -1,0 +1,152 @@
+"""The one settings object, built once at start-up from ``HOOKQ_*`` variables and passed down.
+
+Nothing else in hookq reads the environment: tests build a ``Settings`` directly.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+KNOWN_SOURCES = ("plain", "livechat", "starya", "standard")
+ENV_PREFIX = "HOOKQ_"
+
+CommaList = Annotated[list[str], NoDecode]
+SecretList = Annotated[list[SecretStr], NoDecode]
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message names the environment variable."""
+
+
+def env_name(field: str) -> str:
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def _split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    # Connections
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # Prefix of every exchange, queue and Redis key: lets several deployments (or tests) share
+    # one broker without seeing each other's messages.
+    namespace: str = "hookq"
+
+    # Ingress
+    ingress_host: str = "0.0.0.0"  # noqa: S104 - a server inside a container listens on all
+    ingress_port: int = Field(8080, ge=1, le=65535)
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    publish_timeout: float = Field(5.0, gt=0, description="seconds to wait for a broker confirm")
+    publish_channels: int = Field(4, ge=1, le=64)
+    retry_after: int = Field(5, ge=1, description="Retry-After seconds on a 503")
+
+    # Sources
+    sources: CommaList = Field(default_factory=lambda: list(KNOWN_SOURCES))
+    insecure_sources: CommaList = Field(default_factory=list)
+    plain_secrets: SecretList = Field(default_factory=list)
+    livechat_secrets: SecretList = Field(default_factory=list)
+    starya_secrets: SecretList = Field(default_factory=list)
+    standard_secrets: SecretList = Field(default_factory=list)
+    timestamp_tolerance: float = Field(300.0, gt=0, description="replay window, seconds")
+    starya_signature_header: str = "X-Starya-Signature"
+    livechat_id_header: str | None = None
+    starya_id_header: str | None = None
+
+    # Worker
+    handler_modules: CommaList = Field(default_factory=list)
+    worker_metrics_port: int = Field(9101, ge=0, le=65535)
+    prefetch: int = Field(32, ge=1, le=10_000)
+    dedupe_ttl: float = Field(7 * 24 * 3600.0, gt=0, description="seconds a done mark is kept")
+    claim_lease: float = Field(
+        120.0, gt=0, description="seconds a claim blocks other workers; exceeds handler timeouts"
+    )
+    delivery_limit: int = Field(
+        10, ge=1, description="deliveries before the broker dead-letters a crash-looping message"
+    )
+    shutdown_grace: float = Field(20.0, ge=0)
+
+    # Logs
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+
+    _split = field_validator(
+        "sources",
+        "insecure_sources",
+        "handler_modules",
+        "plain_secrets",
+        "livechat_secrets",
+        "starya_secrets",
+        "standard_secrets",
+        mode="before",
+    )(_split_commas)
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace_is_a_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", value):
+            raise ValueError("lowercase letters, digits, '_' and '-' only")
+        return value
+
+    @field_validator("sources", "insecure_sources")
+    @classmethod
+    def _sources_are_known(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(KNOWN_SOURCES))
+        if unknown:
+            raise ValueError(f"unknown source(s) {unknown}; known: {', '.join(KNOWN_SOURCES)}")
+        return value
+
+    @field_validator("amqp_url")
+    @classmethod
+    def _amqp_scheme(cls, value: str) -> str:
+        if not value.startswith(("amqp://", "amqps://")):
+            raise ValueError("must start with amqp:// or amqps://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    def secrets_for(self, source: str) -> list[SecretStr]:
+        secrets: list[SecretStr] = getattr(self, f"{source}_secrets")
+        return secrets
+
+    def is_insecure(self, source: str) -> bool:
+        return source in self.insecure_sources
+
+    def require_source_secrets(self) -> None:
+        """Fail closed: an enabled source with no secret refuses to start, unless insecure."""
+        missing = [
+            env_name(f"{source}_secrets")
+            for source in self.sources
+            if not self.secrets_for(source) and not self.is_insecure(source)
+        ]
+        if missing:
+            raise SettingsError(
+                f"{', '.join(missing)} not set: each enabled source needs at least one secret "
+                f"(or list it in {env_name('insecure_sources')} for local development only)"
+            )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings from the environment; errors name the variable to fix."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = [
+            f"{env_name(str(err['loc'][0])) if err['loc'] else ENV_PREFIX}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

@@ -1,0 +1,197 @@
+"""Names and declarations of every exchange, queue and header hookq uses.
+
+Nothing else spells these names. The shape, with ``ns`` the namespace setting (``hookq``):
+
+- ``ns.events`` (topic): the ingress publishes here with routing key ``<source>.<event type>``.
+  Its alternate exchange ``ns.unrouted`` (fanout) keeps what no handler is bound to in the
+  queue ``ns.unrouted``.
+- ``ns.<handler>``: one quorum queue per handler, bound to ``ns.events`` by the handler's
+  patterns. Its delivery limit sends crash-looping messages to the handler's dead queue.
+- ``ns.<handler>.retry.<delay>``: fixed-TTL quorum queues (one per delay tier) that
+  dead-letter back to the handler's queue, at least once.
+- ``ns.<handler>.dead``: the handler's dead letters. A classic queue: it never drops a
+  message by itself (no delivery limit, no TTL) and a message returned to it while an
+  operator browses goes back to its own place.
+- ``ns.direct`` (direct): the route by which the broker dead-letters into a named queue;
+  every handler, retry and dead queue is bound to it under its own name.
+
+Our headers never start with ``x-``: RabbitMQ 3.13+ drops republished ``x-`` headers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue, ExchangeType
+
+HANDLER_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
+RESERVED_HANDLER_NAMES = frozenset({"events", "unrouted", "direct"})
+
+
+class Header:
+    """Message headers set by hookq (the provider's own travel in ``PROVIDER_HEADERS``)."""
+
+    SOURCE = "hookq-source"
+    EVENT_TYPE = "hookq-event-type"
+    DELIVERY_ID = "hookq-delivery-id"
+    RECEIVED_AT = "hookq-received-at"  # float, Unix seconds
+    PROVIDER_HEADERS = "hookq-provider-headers"  # table: the provider's HTTP headers we keep
+    ATTEMPT = "hookq-attempt"  # int: the run this delivery is for, 1 on the first
+    # Failure record, added when a handler's run fails (retry) or when a message is dead-lettered
+    HANDLER = "hookq-handler"
+    ERROR_TYPE = "hookq-error-type"
+    ERROR_MESSAGE = "hookq-error-message"
+    TRACEBACK = "hookq-traceback"
+    FIRST_FAILED_AT = "hookq-first-failed-at"  # float, Unix seconds
+    LAST_FAILED_AT = "hookq-last-failed-at"  # float, Unix seconds
+    DEAD_AT = "hookq-dead-at"  # float, Unix seconds
+    # Operators' record
+    REPLAYED_AT = "hookq-replayed-at"  # float, Unix seconds
+    REPLAYS = "hookq-replays"  # int
+
+
+def format_delay(seconds: float) -> str:
+    """A delay as a queue-name suffix: ``500ms``, ``5s``, ``2m``, ``1h``."""
+    ms = round(seconds * 1000)
+    for unit, size in (("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+        if ms >= size and ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms}ms"
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    namespace: str = "hookq"
+
+    @property
+    def events_exchange(self) -> str:
+        return f"{self.namespace}.events"
+
+    @property
+    def unrouted_exchange(self) -> str:
+        return f"{self.namespace}.unrouted"
+
+    @property
+    def unrouted_queue(self) -> str:
+        return f"{self.namespace}.unrouted"
+
+    @property
+    def direct_exchange(self) -> str:
+        return f"{self.namespace}.direct"
+
+    def handler_queue(self, handler: str) -> str:
+        return f"{self.namespace}.{handler}"
+
+    def retry_queue(self, handler: str, delay: float) -> str:
+        return f"{self.namespace}.{handler}.retry.{format_delay(delay)}"
+
+    def dead_queue(self, handler: str) -> str:
+        return f"{self.namespace}.{handler}.dead"
+
+    def redis_key(self, *parts: str) -> str:
+        return ":".join((self.namespace, *parts))
+
+
+def check_handler_name(name: str) -> None:
+    if not HANDLER_NAME.fullmatch(name) or name in RESERVED_HANDLER_NAMES:
+        raise ValueError(
+            f"invalid handler name {name!r}: lowercase letters, digits, '_' and '-', "
+            f"not one of {sorted(RESERVED_HANDLER_NAMES)}"
+        )
+
+
+_TOPIC_WORD = re.compile(r"[A-Za-z0-9_\-]+")
+
+
+def check_pattern(pattern: str) -> None:
+    """A RabbitMQ topic pattern over ``<source>.<event type>``: words, ``*`` and ``#``."""
+    words = pattern.split(".")
+    if not pattern or not all(w in ("*", "#") or _TOPIC_WORD.fullmatch(w) for w in words):
+        raise ValueError(
+            f"invalid pattern {pattern!r}: dot-separated words, '*' (one word) or '#' (any)"
+        )
+
+
+def _quorum(**extra: object) -> dict[str, object]:
+    # reject-publish: a full queue refuses (our confirm fails and we retry) instead of
+    # silently dropping its oldest message; at-least-once: dead-lettering survives failures.
+    return {
+        "x-queue-type": "quorum",
+        "x-overflow": "reject-publish",
+        "x-dead-letter-strategy": "at-least-once",
+        **extra,
+    }
+
+
+async def declare_exchanges(
+    channel: AbstractChannel, names: Names
+) -> tuple[AbstractExchange, AbstractExchange]:
+    """The events exchange (with its unrouted keeper) and the direct exchange. Idempotent."""
+    unrouted = await channel.declare_exchange(
+        names.unrouted_exchange, ExchangeType.FANOUT, durable=True
+    )
+    unrouted_queue = await channel.declare_queue(
+        names.unrouted_queue, durable=True, arguments={"x-queue-type": "classic"}
+    )
+    await unrouted_queue.bind(unrouted)
+    events = await channel.declare_exchange(
+        names.events_exchange,
+        ExchangeType.TOPIC,
+        durable=True,
+        arguments={"alternate-exchange": names.unrouted_exchange},
+    )
+    direct = await channel.declare_exchange(
+        names.direct_exchange, ExchangeType.DIRECT, durable=True
+    )
+    return events, direct
+
+
+async def declare_handler(
+    channel: AbstractChannel,
+    names: Names,
+    handler: str,
+    patterns: Sequence[str],
+    delays: Iterable[float],
+    delivery_limit: int,
+) -> AbstractQueue:
+    """A handler's queue, bindings, delay tiers and dead queue. Idempotent; returns its queue."""
+    events, direct = await declare_exchanges(channel, names)
+    main_name, dead_name = names.handler_queue(handler), names.dead_queue(handler)
+
+    dead = await channel.declare_queue(
+        dead_name, durable=True, arguments={"x-queue-type": "classic"}
+    )
+    await dead.bind(direct, routing_key=dead_name)
+
+    main = await channel.declare_queue(
+        main_name,
+        durable=True,
+        arguments=_quorum(
+            **{
+                "x-delivery-limit": delivery_limit,
+                "x-dead-letter-exchange": names.direct_exchange,
+                "x-dead-letter-routing-key": dead_name,
+            }
+        ),
+    )
+    await main.bind(direct, routing_key=main_name)
+    for pattern in patterns:
+        await main.bind(events, routing_key=pattern)
+
+    for delay in sorted(set(delays)):
+        tier_name = names.retry_queue(handler, delay)
+        tier = await channel.declare_queue(
+            tier_name,
+            durable=True,
+            arguments=_quorum(
+                **{
+                    "x-message-ttl": max(1, round(delay * 1000)),
+                    "x-dead-letter-exchange": names.direct_exchange,
+                    "x-dead-letter-routing-key": main_name,
+                }
+            ),
+        )
+        await tier.bind(direct, routing_key=tier_name)
+    return main

@@ -1,0 +1,1 @@
+"""The HTTP edge: authenticate, publish with confirm, then acknowledge."""

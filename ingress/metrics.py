@@ -1,0 +1,29 @@
+"""Prometheus metrics of one ingress process (a registry of its own, so tests can build many)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+__all__ = ["CONTENT_TYPE_LATEST", "IngressMetrics"]
+
+
+class IngressMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "hookq_ingress_requests",
+            "Webhook requests by source and HTTP status",
+            ["source", "status"],
+            registry=self.registry,
+        )
+        self.publish_seconds = Histogram(
+            "hookq_ingress_publish_seconds",
+            "Time from publish to broker confirm",
+            ["source"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=self.registry,
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,127 @@
+"""Confirmed publishing to ``<ns>.events`` over a few long-lived channels.
+
+The ingress answers 2xx only after ``publish`` returned: the broker confirmed the message (and
+routed it, to a handler's queue or to the unrouted keeper). Anything else raises
+``BrokerUnavailable`` and the ingress answers 503, so the provider retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from collections.abc import Iterator
+
+import aio_pika
+import aiormq
+import structlog
+from aio_pika.abc import AbstractExchange, AbstractRobustConnection
+
+from hookq.settings import Settings
+from hookq.topology import Header, Names, declare_exchanges
+from sources.base import Accepted
+
+log = structlog.get_logger("hookq.ingress.publisher")
+
+PUBLISH_FAILURES = (
+    TimeoutError,
+    ConnectionError,
+    aio_pika.exceptions.AMQPError,
+    aiormq.exceptions.AMQPError,
+    RuntimeError,  # aiormq raises it for a write on a closing transport
+)
+
+
+class BrokerUnavailable(Exception):
+    """The broker did not confirm the message: not connected, refused, or too slow."""
+
+
+class Publisher:
+    def __init__(self, settings: Settings, names: Names, connection_name: str = "hookq-ingress"):
+        self._url = settings.amqp_url
+        self._names = names
+        self._timeout = settings.publish_timeout
+        self._channel_count = settings.publish_channels
+        self._connection_name = connection_name
+        self._connection: AbstractRobustConnection | None = None
+        self._exchanges: list[AbstractExchange] = []
+        self._next_exchange: Iterator[AbstractExchange] = iter(())
+        self._connecting: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Connect in the background: the ingress serves (503s) while the broker is away."""
+        self._connecting = asyncio.create_task(self._connect_until_done())
+
+    async def wait_connected(self) -> None:
+        """Until the first connection is made (bound it with ``asyncio.timeout``)."""
+        assert self._connecting is not None, "start() first"
+        await asyncio.shield(self._connecting)
+
+    async def close(self) -> None:
+        if self._connecting is not None and not self._connecting.done():
+            self._connecting.cancel()
+        if self._connection is not None:
+            await self._connection.close()
+
+    @property
+    def ready(self) -> bool:
+        return (
+            self._connection is not None
+            and not self._connection.is_closed
+            and bool(self._exchanges)
+            and not any(exchange.channel.is_closed for exchange in self._exchanges)
+        )
+
+    async def _connect_until_done(self) -> None:
+        delay = 0.25
+        while True:
+            try:
+                await self._connect()
+                return
+            except (OSError, *PUBLISH_FAILURES) as exc:
+                log.warning("broker unreachable, retrying", error=str(exc), retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _connect(self) -> None:
+        # A robust connection re-opens itself and its channels after an outage; only the
+        # first connection is ours to retry.
+        connection = await aio_pika.connect_robust(
+            self._url, client_properties={"connection_name": self._connection_name}
+        )
+        exchanges = []
+        for _ in range(self._channel_count):
+            channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+            events, _direct = await declare_exchanges(channel, self._names)
+            exchanges.append(events)
+        self._connection, self._exchanges = connection, exchanges
+        self._next_exchange = itertools.cycle(exchanges)
+        log.info("broker connected", channels=len(exchanges))
+
+    async def publish(self, source: str, accepted: Accepted, received_at: float) -> None:
+        if not self.ready:
+            raise BrokerUnavailable("not connected to the broker")
+        message = aio_pika.Message(
+            accepted.body,
+            content_type="application/json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            # Unique per publish: aio-pika mismatches returns of in-flight publishes that share
+            # one. The provider's delivery id travels in its own header.
+            message_id=uuid.uuid4().hex,
+            headers={
+                Header.SOURCE: source,
+                Header.EVENT_TYPE: accepted.event_type,
+                Header.DELIVERY_ID: accepted.delivery_id,
+                Header.RECEIVED_AT: received_at,
+                Header.PROVIDER_HEADERS: accepted.provider_headers,
+            },
+        )
+        exchange = next(self._next_exchange)
+        try:
+            # asyncio.timeout is one timer handle; wait_for would add a task per publish.
+            async with asyncio.timeout(self._timeout):
+                await exchange.publish(
+                    message, routing_key=f"{source}.{accepted.event_type}", mandatory=True
+                )
+        except PUBLISH_FAILURES as exc:
+            raise BrokerUnavailable(f"{type(exc).__name__}: {exc}") from exc

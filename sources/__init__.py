@@ -1,0 +1,1 @@
+"""The webhook providers hookq receives, one package each (see ``sources.registry``)."""

@@ -1,0 +1,118 @@
+"""Fixtures shared by every test: the real broker and Redis, and a namespace per test.
+
+Each test gets its own namespace (``Settings.namespace``), so its exchanges, queues and Redis
+keys are its own. Whatever a test session left behind is deleted when it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import aio_pika
+import pytest
+import redis.asyncio as aioredis
+from aio_pika.abc import AbstractRobustConnection
+
+from hookq.settings import Settings
+from hookq.topology import Names
+from tests import services
+
+SESSION_PREFIX = f"t{uuid.uuid4().hex[:6]}"
+_namespace_numbers = itertools.count()
+
+PLAIN_SECRET = "plain-test-secret"
+LIVECHAT_SECRET = "livechat-test-secret-key"
+STARYA_SECRET = "starya-test-secret"
+STANDARD_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> Iterator[str]:
+    try:
+        with services.rabbitmq_url() as url:
+            yield url
+    except services.ServiceUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    _delete_leftovers(url)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    try:
+        with services.redis_url() as url:
+            yield url
+    except services.ServiceUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    asyncio.run(_delete_redis_keys(url))
+
+
+def _delete_leftovers(url: str) -> None:
+    queues = services.local_broker_names("queues", SESSION_PREFIX)
+    exchanges = services.local_broker_names("exchanges", SESSION_PREFIX)
+    if queues or exchanges:
+        asyncio.run(_delete_broker_names(url, queues, exchanges))
+
+
+async def _delete_broker_names(url: str, queues: list[str], exchanges: list[str]) -> None:
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        for name in queues:
+            await channel.queue_delete(name)
+        for name in exchanges:
+            await channel.exchange_delete(name)
+
+
+async def _delete_redis_keys(url: str) -> None:
+    client = aioredis.from_url(url)
+    async with client:
+        async for key in client.scan_iter(match=f"{SESSION_PREFIX}*", count=1000):
+            await client.delete(key)
+
+
+@pytest.fixture
+def namespace() -> str:
+    """A namespace of this test's own: prefixes its exchanges, queues and Redis keys."""
+    return f"{SESSION_PREFIX}-{next(_namespace_numbers)}"
+
+
+@pytest.fixture
+def names(namespace: str) -> Names:
+    return Names(namespace)
+
+
+@pytest.fixture
+def settings(amqp_url: str, redis_url: str, namespace: str) -> Settings:
+    return Settings(
+        amqp_url=amqp_url,
+        redis_url=redis_url,
+        namespace=namespace,
+        plain_secrets=[PLAIN_SECRET],
+        livechat_secrets=[LIVECHAT_SECRET],
+        starya_secrets=[STARYA_SECRET],
+        standard_secrets=[STANDARD_SECRET],
+        publish_timeout=2.0,
+        log_format="json",
+    )
+
+
+@pytest.fixture
+async def amqp(
+    amqp_url: str, request: pytest.FixtureRequest
+) -> AsyncIterator[AbstractRobustConnection]:
+    """A connection named after the test (it shows in the broker's connection list)."""
+    connection = await aio_pika.connect_robust(
+        amqp_url, client_properties={"connection_name": f"test:{request.node.name}"}
+    )
+    async with connection:
+        yield connection
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.from_url(redis_url)
+    async with client:
+        yield client

@@ -1,0 +1,1 @@
+"""The worker: consume, validate, dedupe, dispatch to handlers, retry, dead-letter."""
