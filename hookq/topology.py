@@ -24,7 +24,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue, ExchangeType
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractQueue,
+    ExchangeType,
+    FieldValue,
+)
 
 HANDLER_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 RESERVED_HANDLER_NAMES = frozenset({"events", "unrouted", "direct"})
@@ -114,14 +120,15 @@ def check_pattern(pattern: str) -> None:
         )
 
 
-def _quorum(**extra: object) -> dict[str, object]:
+def _quorum(names: Names, dead_letter_to: str) -> dict[str, FieldValue]:
     # reject-publish: a full queue refuses (our confirm fails and we retry) instead of
     # silently dropping its oldest message; at-least-once: dead-lettering survives failures.
     return {
         "x-queue-type": "quorum",
         "x-overflow": "reject-publish",
         "x-dead-letter-strategy": "at-least-once",
-        **extra,
+        "x-dead-letter-exchange": names.direct_exchange,
+        "x-dead-letter-routing-key": dead_letter_to,
     }
 
 
@@ -168,13 +175,7 @@ async def declare_handler(
     main = await channel.declare_queue(
         main_name,
         durable=True,
-        arguments=_quorum(
-            **{
-                "x-delivery-limit": delivery_limit,
-                "x-dead-letter-exchange": names.direct_exchange,
-                "x-dead-letter-routing-key": dead_name,
-            }
-        ),
+        arguments=_quorum(names, dead_letter_to=dead_name) | {"x-delivery-limit": delivery_limit},
     )
     await main.bind(direct, routing_key=main_name)
     for pattern in patterns:
@@ -185,13 +186,8 @@ async def declare_handler(
         tier = await channel.declare_queue(
             tier_name,
             durable=True,
-            arguments=_quorum(
-                **{
-                    "x-message-ttl": max(1, round(delay * 1000)),
-                    "x-dead-letter-exchange": names.direct_exchange,
-                    "x-dead-letter-routing-key": main_name,
-                }
-            ),
+            arguments=_quorum(names, dead_letter_to=main_name)
+            | {"x-message-ttl": max(1, round(delay * 1000))},
         )
         await tier.bind(direct, routing_key=tier_name)
     return main

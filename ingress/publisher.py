@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import aio_pika
 import aiormq
 import structlog
-from aio_pika.abc import AbstractExchange, AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection, FieldValue
 
 from hookq.settings import Settings
 from hookq.topology import Header, Names, declare_exchanges
@@ -44,7 +44,7 @@ class Publisher:
         self._channel_count = settings.publish_channels
         self._connection_name = connection_name
         self._connection: AbstractRobustConnection | None = None
-        self._exchanges: list[AbstractExchange] = []
+        self._channels: list[AbstractChannel] = []
         self._next_exchange: Iterator[AbstractExchange] = iter(())
         self._connecting: asyncio.Task[None] | None = None
 
@@ -68,8 +68,8 @@ class Publisher:
         return (
             self._connection is not None
             and not self._connection.is_closed
-            and bool(self._exchanges)
-            and not any(exchange.channel.is_closed for exchange in self._exchanges)
+            and bool(self._channels)
+            and not any(channel.is_closed for channel in self._channels)
         )
 
     async def _connect_until_done(self) -> None:
@@ -89,18 +89,21 @@ class Publisher:
         connection = await aio_pika.connect_robust(
             self._url, client_properties={"connection_name": self._connection_name}
         )
-        exchanges = []
+        channels: list[AbstractChannel] = []
+        exchanges: list[AbstractExchange] = []
         for _ in range(self._channel_count):
             channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
             events, _direct = await declare_exchanges(channel, self._names)
+            channels.append(channel)
             exchanges.append(events)
-        self._connection, self._exchanges = connection, exchanges
+        self._connection, self._channels = connection, channels
         self._next_exchange = itertools.cycle(exchanges)
         log.info("broker connected", channels=len(exchanges))
 
     async def publish(self, source: str, accepted: Accepted, received_at: float) -> None:
         if not self.ready:
             raise BrokerUnavailable("not connected to the broker")
+        provider_headers: dict[str, FieldValue] = dict(accepted.provider_headers)
         message = aio_pika.Message(
             accepted.body,
             content_type="application/json",
@@ -113,7 +116,7 @@ class Publisher:
                 Header.EVENT_TYPE: accepted.event_type,
                 Header.DELIVERY_ID: accepted.delivery_id,
                 Header.RECEIVED_AT: received_at,
-                Header.PROVIDER_HEADERS: accepted.provider_headers,
+                Header.PROVIDER_HEADERS: provider_headers,
             },
         )
         exchange = next(self._next_exchange)
