@@ -64,6 +64,7 @@ class Settings(BaseSettings):
 
     # Worker
     handler_modules: CommaList = Field(default_factory=list)
+    builtin_handlers: CommaList = Field(default_factory=lambda: ["event-log"])  # empty: none
     worker_metrics_port: int = Field(9101, ge=0, le=65535)
     prefetch: int = Field(32, ge=1, le=10_000)
     dedupe_ttl: float = Field(7 * 24 * 3600.0, gt=0, description="seconds a done mark is kept")
@@ -83,6 +84,7 @@ class Settings(BaseSettings):
         "sources",
         "insecure_sources",
         "handler_modules",
+        "builtin_handlers",
         "plain_secrets",
         "livechat_secrets",
         "starya_secrets",
