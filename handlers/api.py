@@ -117,6 +117,11 @@ class HandlerSpec:
     def retry_delays(self) -> tuple[float, ...]:
         return self.backoff.tiers(self.max_attempts)
 
+    @property
+    def origin(self) -> str:
+        """Where the handler is defined, ``module:function``: what errors and listings name."""
+        return origin_of(self.func)
+
 
 @dataclass(frozen=True, slots=True)
 class HandlerContext:
@@ -133,10 +138,20 @@ class HandlerContext:
     log: FilteringBoundLogger  # bound to handler, delivery id, source, event type, attempt
 
 
+def origin_of(func: Callable[..., Any]) -> str:
+    """``module:function``; a callable object without a qualified name shows its class."""
+    qualname = getattr(func, "__qualname__", None) or type(func).__qualname__
+    return f"{getattr(func, '__module__', None) or '?'}:{qualname}"
+
+
 def default_name(func: Callable[..., Any]) -> str:
-    """``module.function`` as a queue-safe handler name: ``billing-hooks-on-chat``."""
+    """``module.function`` as a queue-safe handler name: ``billing.hooks.OnChat`` becomes
+    ``billing-hooks-onchat`` (lowercased; anything but ASCII letters, digits, ``_`` and ``-``
+    becomes ``-``). Renaming the module renames the queue: pass ``name=`` to keep it stable."""
     raw = f"{func.__module__}.{func.__qualname__}".lower()
-    return "".join(ch if ch.isalnum() or ch in "_-" else "-" for ch in raw).strip("-_")
+    return "".join(
+        ch if ch.isascii() and (ch.isalnum() or ch in "_-") else "-" for ch in raw
+    ).strip("-_")
 
 
 def handler(
@@ -155,14 +170,18 @@ def handler(
     def decorate(
         func: Callable[[EventT, HandlerContext], Awaitable[None]],
     ) -> Callable[[EventT, HandlerContext], Awaitable[None]]:
-        spec = HandlerSpec(
-            name=name or default_name(func),
-            patterns=tuple(patterns),
-            func=func,
-            max_attempts=max_attempts,
-            backoff=backoff or Backoff(),
-            timeout=timeout,
-        )
+        try:
+            spec = HandlerSpec(
+                name=name or default_name(func),
+                patterns=tuple(patterns),
+                func=func,
+                max_attempts=max_attempts,
+                backoff=backoff or Backoff(),
+                timeout=timeout,
+            )
+        except ValueError as exc:
+            # Raised while the team's module is imported: name the function, not just the spec.
+            raise ValueError(f"@handler on {origin_of(func)}: {exc}") from None
         setattr(func, SPEC_ATTRIBUTE, spec)
         return func
 
