@@ -32,6 +32,10 @@ PUBLISH_FAILURES = (
 )
 
 
+# Seconds between reconnection attempts: short, as providers retry 503s for minutes at most.
+RECONNECT_INTERVAL = 1.0
+
+
 class BrokerUnavailable(Exception):
     """The broker did not confirm the message: not connected, refused, or too slow."""
 
@@ -87,7 +91,9 @@ class Publisher:
         # A robust connection re-opens itself and its channels after an outage; only the
         # first connection is ours to retry.
         connection = await aio_pika.connect_robust(
-            self._url, client_properties={"connection_name": self._connection_name}
+            self._url,
+            client_properties={"connection_name": self._connection_name},
+            reconnect_interval=RECONNECT_INTERVAL,
         )
         channels: list[AbstractChannel] = []
         exchanges: list[AbstractExchange] = []
