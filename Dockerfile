@@ -1,0 +1,17 @@
+# One image for every hookq process: `hookq ingress`, `hookq worker`, `hookq dlq ...`.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+COPY hookq ./hookq
+COPY ingress ./ingress
+COPY worker ./worker
+COPY handlers ./handlers
+COPY sources ./sources
+RUN pip install . && useradd --system --uid 10001 hookq
+
+USER hookq
+ENTRYPOINT ["hookq"]
+CMD ["--help"]
