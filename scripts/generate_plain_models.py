@@ -1,0 +1,326 @@
+"""Generate ``sources/plain/_generated.py`` from Plain's webhook JSON Schemas.
+
+    .venv/bin/python scripts/generate_plain_models.py            # newest schema + all older ones
+    .venv/bin/python scripts/generate_plain_models.py --check    # fail if the file is stale
+
+A new schema version is one command away: drop ``webhook-schema-<date>.json`` into
+``sources/plain/schemas/`` and run the first command. The newest file is the base; every older
+file only loosens it, so payloads of every version still validate.
+
+Before datamodel-code-generator sees the schema, it is rewritten so that real traffic is not
+dead-lettered for reasons a consumer cannot act on:
+
+- required = the fields every version requires (e.g. 2026 added a required ``changeType`` to
+  ``thread.slack_message_updated``, which 2024 payloads lack);
+- length, pattern, item-count and range limits are dropped: they are Plain's storage rules, not
+  shapes a handler relies on, and they move between versions (a note's text went from 5000 to
+  10000 characters);
+- formats other than ``date-time`` are dropped (urls and uuids stay strings); the pinned
+  ``webhookTargetVersion`` const becomes a string;
+- every string enum is classified in ``OPEN_ENUMS`` or ``CLOSED_ENUMS`` below (the script
+  fails on an unclassified one, so a new version forces a decision): open ones also accept any
+  other string;
+- unions that Plain marks as growable (they have an ``UNKNOWN`` variant) accept any other
+  discriminator value in that variant, which moves last; it refuses the known values, so a
+  malformed known variant is still an error instead of silently becoming "unknown";
+- inline union variants become named definitions (``ThreadStatusDetailCreated`` rather than
+  ``ThreadStatusDetail2``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS = ROOT / "sources" / "plain" / "schemas"
+OUTPUT = ROOT / "sources" / "plain" / "_generated.py"
+CODEGEN = Path(sys.executable).parent / "datamodel-codegen"
+
+Json = Any
+
+# Enums whose unknown values are accepted (typed ``Literal[...] | str``), with the reason.
+OPEN_ENUMS = {
+    "user/properties/status": "presence is informational and grew (AWAY, 2026)",
+    "emailAuthenticity": "informational; Plain marks it growable (UNKNOWN_*)",
+    "componentTextSize": "presentation hint only",
+    "componentTextColor": "presentation hint only",
+    "componentPlainTextSize": "presentation hint only",
+    "componentPlainTextColor": "presentation hint only",
+    "componentSpacerSize": "presentation hint only",
+    "componentDividerSpacingSize": "presentation hint only",
+    "componentBadgeColor": "presentation hint only",
+    "threadStatus": "a new status must not stop every thread event; UNKNOWN_* marks it growable",
+    "threadMessageInfo/properties/messageSource": "grows with channels (Discord is not listed)",
+    "threadMessageInfo/properties/actorType/anyOf/0": "actor types grow (the actor unions do)",
+    "threadField/properties/type": "grew (NUMBER, CURRENCY, DATE in 2026)",
+    "msTeamsMessage/properties/type/anyOf/0": "Plain marks it growable (UNKNOWN_*)",
+    "threadSlackMessageUpdatedEventPayload/properties/changeType": "marked growable (UNKNOWN_*)",
+}
+# Enums whose unknown values are an error, with the reason.
+CLOSED_ENUMS = {
+    "customerChangedPayload/properties/changeType": "the change kind says which fields are set",
+    "timelineEntryChangedPayload/properties/changeType": "says which entry is null: a handler "
+    "cannot read an unknown kind correctly, so it waits in the DLQ for a model update",
+    "customerGroupMembershipsChangedPayload/properties/changeType": "ADDED/REMOVED is complete",
+    "threadLabelsChangedPublicEventPayload/properties/changeType": "ADDED/REMOVED is complete",
+}
+DROPPED_KEYWORDS = (
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+)
+# Inline objects whose generated name would be a numbered collision (Email1, Actor1).
+TITLES = {
+    "customer/properties/email": "CustomerEmail",
+    "slackMessage/properties/slackReactions/items/properties/actors/items": "SlackReactionActor",
+    "threadAssignee/anyOf/3": "ThreadAssigneeIdOnly",
+}
+VERSION_CONST = "webhookMetadata/properties/webhookTargetVersion"
+UNKNOWN = "UNKNOWN"
+
+
+def walk(node: Json, path: str = "") -> Iterator[tuple[str, Json]]:
+    """Every dict in the tree with its path (``definitions/x/properties/y``)."""
+    if isinstance(node, dict):
+        yield path, node
+        for key, child in node.items():
+            yield from walk(child, f"{path}/{key}" if path else key)
+    elif isinstance(node, list):
+        for i, child in enumerate(node):
+            yield from walk(child, f"{path}/{i}")
+
+
+def at(node: Json, path: str) -> Json:
+    for part in path.split("/") if path else []:
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return None
+    return node
+
+
+def follow(schema: Json, node: Json) -> Json:
+    """``node`` with local ``$ref``s followed."""
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        node = at(schema, node["$ref"].removeprefix("#/"))
+    return node
+
+
+def loosen_required(base: Json, older: list[Json]) -> None:
+    for path, node in walk(base):
+        for old in older:
+            old_node = follow(old, at(old, path))
+            if "required" in node and isinstance(old_node, dict):
+                kept = set(old_node.get("required", []))
+                node["required"] = [name for name in node["required"] if name in kept]
+
+
+def drop_limits(schema: Json) -> None:
+    for path, node in list(walk(schema)):
+        for key in DROPPED_KEYWORDS:
+            # Only JSON Schema keywords: a property may be *named* like one.
+            if not path.endswith("/properties"):
+                node.pop(key, None)
+        if node.get("format") not in (None, "date-time") and not path.endswith("/properties"):
+            del node["format"]
+    for path, title in TITLES.items():
+        at(schema, f"definitions/{path}")["title"] = title
+    version = at(schema, f"definitions/{VERSION_CONST}")
+    version.pop("const", None)
+
+
+def open_enums(schema: Json) -> None:
+    for path, node in list(walk(schema["definitions"], "definitions")):
+        if "enum" not in node or path.endswith("/properties"):
+            continue
+        name = path.removeprefix("definitions/")
+        if name in OPEN_ENUMS:
+            known = {k: node.pop(k) for k in ("type", "enum")}
+            node["anyOf"] = [known, {"type": "string"}]
+        elif name not in CLOSED_ENUMS:
+            sys.exit(f"unclassified enum {name!r}: add it to OPEN_ENUMS or CLOSED_ENUMS")
+
+
+def camel(text: str) -> str:
+    """NEW_REPLY -> NewReply, supportEmailAddress -> SupportEmailAddress."""
+    if text.isupper():
+        return "".join(p[:1] + p[1:].lower() for p in re.split(r"[_\W]+", text))
+    return text[:1].upper() + text[1:]
+
+
+def resolve(definitions: Json, node: Json) -> Json:
+    while isinstance(node, dict) and "$ref" in node:
+        node = at(definitions, node["$ref"].removeprefix("#/definitions/"))
+    return node
+
+
+def const_of(definitions: Json, variant: Json, key: str) -> str | None:
+    target = resolve(definitions, variant)
+    if isinstance(target, dict):
+        value = target.get("properties", {}).get(key, {}).get("const")
+        return value if isinstance(value, str) else None
+    return None
+
+
+def discriminator(definitions: Json, variants: list[Json]) -> str | None:
+    """The property whose const tells a union's object variants apart."""
+    resolved = [resolve(definitions, v) for v in variants]
+    for variant in resolved:
+        for name in variant.get("properties", {}) if variant else ():
+            values = [const_of(definitions, v, name) for v in variants]
+            present = [v for v in values if v is not None]
+            if (len(present) > 1 and len(set(present)) == len(present)) or UNKNOWN in present:
+                return str(name)
+    return None
+
+
+def union_name(path: str) -> str:
+    """``definitions/threadStatusDetail`` -> threadStatusDetail; a property's union -> owner."""
+    parts = path.split("/")
+    owner = parts[1]
+    if len(parts) > 2 and not owner.lower().endswith(parts[-1].lower()):
+        owner += camel(parts[-1])
+    return owner
+
+
+def unions(definitions: Json) -> Iterator[tuple[str, list[Json], str]]:
+    for path, node in list(walk(definitions, "definitions")):
+        variants = node.get("anyOf")
+        if isinstance(variants, list) and (key := discriminator(definitions, variants)):
+            yield union_name(path), variants, key
+
+
+def name_variants(schema: Json) -> None:
+    """Move inline union variants to named definitions (refs into them follow)."""
+    definitions = schema["definitions"]
+    moved: dict[str, str] = {}
+    for path, node in list(walk(definitions, "definitions")):
+        variants = node.get("anyOf")
+        if not isinstance(variants, list) or not (key := discriminator(definitions, variants)):
+            continue
+        for i, variant in enumerate(variants):
+            value = variant.get("properties", {}).get(key, {}).get("const")
+            if value is not None:
+                new = f"{union_name(path)}{camel(value)}"
+                definitions[new] = variant
+                moved[f"#/{path}/anyOf/{i}"] = f"#/definitions/{new}"
+                variants[i] = {"$ref": f"#/definitions/{new}"}
+    for _, node in walk(schema):
+        ref = node.get("$ref")
+        for old, new in moved.items():
+            if isinstance(ref, str) and (ref == old or ref.startswith(old + "/")):
+                node["$ref"] = new + ref[len(old) :]
+
+
+def open_unions(schema: Json) -> None:
+    """Give each growable union its own last-tried variant for discriminators it doesn't know."""
+    definitions = schema["definitions"]
+    # Discriminator values first: opening one union rewrites variants that others share.
+    found = [
+        (o, vs, k, [const_of(definitions, v, k) for v in vs]) for o, vs, k in unions(definitions)
+    ]
+    for owner, variants, key, values in found:
+        if UNKNOWN not in values:
+            continue
+        i = values.index(UNKNOWN)
+        unknown = copy.deepcopy(resolve(definitions, variants.pop(i)))
+        known = sorted({re.escape(v) for v in values if v not in (None, UNKNOWN)})
+        unknown["properties"][key] = {"type": "string"}
+        if known:
+            unknown["properties"][key]["pattern"] = f"^(?!({'|'.join(known)})$)"
+        definitions[f"{owner}Unknown"] = unknown
+        variants.append({"$ref": f"#/definitions/{owner}Unknown"})
+
+
+def unknown_variants(schema: Json) -> list[str]:
+    """Definitions whose discriminator refuses the known values (needs Python's regex engine)."""
+    return [
+        name
+        for name, node in schema["definitions"].items()
+        if any("pattern" in p for p in node.get("properties", {}).values())
+    ]
+
+
+def prepare(files: list[Path]) -> Json:
+    schemas = [json.loads(f.read_text()) for f in files]
+    base, older = copy.deepcopy(schemas[-1]), schemas[:-1]
+    loosen_required(base, older)
+    drop_limits(base)
+    open_enums(base)
+    name_variants(base)
+    open_unions(base)
+    return base
+
+
+def class_name(definition: str) -> str:
+    return definition[:1].upper() + definition[1:]
+
+
+def generate(files: list[Path]) -> str:
+    schema = prepare(files)
+    # Python's engine: Rust's regex has no look-ahead, which "any value but the known ones" needs.
+    extra = {
+        class_name(n): {"config": {"regex_engine": "'python-re'"}} for n in unknown_variants(schema)
+    }
+    header = (
+        "# Generated by scripts/generate_plain_models.py from "
+        + ", ".join(f.name for f in files)
+        + ". Do not edit: rerun the script."
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        source, extra_file, output = (Path(tmp) / n for n in ("s.json", "x.json", "out.py"))
+        source.write_text(json.dumps(schema))
+        extra_file.write_text(json.dumps(extra))
+        # fmt: off
+        subprocess.run(  # noqa: S603 - a fixed executable and arguments
+            [
+                str(CODEGEN), "--input", str(source), "--input-file-type", "jsonschema",
+                "--output", str(output), "--output-model-type", "pydantic_v2.BaseModel",
+                "--target-python-version", "3.11", "--base-class", "sources.base.ProviderModel",
+                "--extra-fields", "allow", "--collapse-root-models", "--use-annotated",
+                "--use-standard-collections", "--use-union-operator", "--field-constraints",
+                "--enum-field-as-literal", "all", "--use-double-quotes", "--disable-timestamp",
+                "--output-datetime-class", "datetime", "--use-schema-description",
+                "--extra-template-data", str(extra_file), "--custom-file-header", header,
+                "--formatters", "ruff-format", "--keep-model-order", "--skip-root-model",
+                "--use-title-as-name",
+            ],
+            check=True,
+        )
+        # fmt: on
+        return output.read_text()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if the output is stale")
+    args = parser.parse_args()
+    files = sorted(SCHEMAS.glob("webhook-schema-*.json"))  # dated names sort by age
+    if not files:
+        sys.exit(f"no webhook-schema-*.json in {SCHEMAS}")
+    code = generate(files)
+    if args.check:
+        sys.exit(0 if OUTPUT.exists() and OUTPUT.read_text() == code else f"{OUTPUT} is stale")
+    OUTPUT.write_text(code)
+    print(f"wrote {OUTPUT.relative_to(ROOT)} from {', '.join(f.name for f in files)}")
+
+
+if __name__ == "__main__":
+    main()
