@@ -1,0 +1,34 @@
+"""Logs never carry secrets or personal data, whatever a caller passes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import structlog
+
+from hookq.logs import MASK, configure_logging
+from hookq.settings import Settings
+
+
+def test_sensitive_keys_are_masked_at_any_depth(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(Settings(log_format="json"))
+    try:
+        structlog.get_logger("t").warning(
+            "oops",
+            delivery_id="d1",
+            secret_key="lc-secret",
+            customer={"email": "ana@example.com", "phone": "+5511999999999", "name": "x"},
+            rows=[{"cpf": "123.456.789-00"}],
+            Authorization="Bearer tok",
+        )
+        line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    finally:
+        structlog.reset_defaults()
+    assert line["delivery_id"] == "d1"
+    assert line["secret_key"] == MASK
+    assert line["Authorization"] == MASK
+    assert line["customer"] == {"email": MASK, "phone": MASK, "name": "x"}
+    assert line["rows"] == [{"cpf": MASK}]
+    for value in ("lc-secret", "ana@example.com", "5511999999999", "123.456.789-00", "tok"):
+        assert value not in json.dumps(line)
