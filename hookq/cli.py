@@ -14,7 +14,7 @@ from hookq.logs import configure_logging
 from hookq.settings import Settings, SettingsError, load_settings
 
 # Modules that add a subcommand, in the order ``hookq --help`` lists them.
-COMMAND_MODULES = ("ingress.cli", "sources.cli", "handlers.cli")
+COMMAND_MODULES = ("ingress.cli", "sources.cli", "handlers.cli", "worker.cli")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -51,3 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,77 @@
+"""The messages a worker is processing, for a graceful stop.
+
+Each message runs in the task aio-pika made for it; ``track`` records that task. A task that
+waits for something outside the handler (Redis to come back, a lease to lapse) says so with
+``waiting``: on stop those are cancelled at once (their message goes back to the queue), while
+tasks inside a handler get the grace period to finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterator
+
+
+class InFlight:
+    def __init__(self, on_change: Callable[[int], None] | None = None) -> None:
+        self._tasks: dict[asyncio.Task[object], bool] = {}  # task -> waiting outside a handler
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._on_change = on_change or (lambda _count: None)
+        self.stopping = False
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    @contextlib.contextmanager
+    def track(self) -> Iterator[None]:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks[task] = False
+        self._idle.clear()
+        self._on_change(len(self._tasks))
+        try:
+            yield
+        finally:
+            del self._tasks[task]
+            self._on_change(len(self._tasks))
+            if not self._tasks:
+                self._idle.set()
+
+    @contextlib.contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Mark the current task as cancellable at once on stop (raises if already stopping)."""
+        task = asyncio.current_task()
+        if self.stopping:
+            raise asyncio.CancelledError("worker stopping")
+        if task is None or task not in self._tasks:
+            yield
+            return
+        self._tasks[task] = True
+        try:
+            yield
+        finally:
+            if task in self._tasks:
+                self._tasks[task] = False
+
+    async def drain(self, grace: float) -> int:
+        """Cancel the waiting tasks, give the rest ``grace`` seconds, cancel what is left.
+
+        Returns how many tasks were cancelled after the grace period.
+        """
+        self.stopping = True
+        for task, waiting in list(self._tasks.items()):
+            if waiting:
+                task.cancel("worker stopping")
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(grace):
+                await self._idle.wait()
+        late = list(self._tasks)
+        for task in late:
+            task.cancel("shutdown grace period over")
+        # Cancelled tasks requeue their message and release their claim: let them.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5.0):
+                await self._idle.wait()
+        return len(late)
