@@ -71,7 +71,8 @@ class Backoff:
         return float(min(self.base * self.factor ** (retry - 1), self.max_delay))
 
     def tiers(self, max_attempts: int) -> tuple[float, ...]:
-        """Every delay this policy can ask for: the TTLs of the handler's retry queues."""
+        """Every delay this policy can ask for: the TTLs of the handler's retry queues. Never
+        empty (one tier even when ``max_attempts`` is 1), so ``tier_at_least`` always answers."""
         return tuple(sorted({self.nominal(n) for n in range(1, max(max_attempts, 2))}))
 
     def delay(self, retry: int, rng: random.Random | None = None) -> float:
