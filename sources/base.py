@@ -71,7 +71,7 @@ class Source(ABC):
 
     def __init__(self, config: SourceConfig) -> None:
         self.config = config
-        self._keys = tuple(secret.encode() for secret in config.secrets)
+        self._keys = tuple(to_bytes(secret) for secret in config.secrets)
 
     @abstractmethod
     def accept(self, headers: Mapping[str, str], body: bytes, now: float) -> Accepted:
@@ -129,6 +129,12 @@ def required_string(obj: Mapping[str, Any], key: str, where: str = "body") -> st
     return value
 
 
+def to_bytes(text: str) -> bytes:
+    """Text from a request as bytes, never raising: aiohttp decodes header bytes that are not
+    UTF-8 with surrogate escapes, which a plain ``encode()`` refuses."""
+    return text.encode("utf-8", "surrogateescape")
+
+
 def header_value(headers: Mapping[str, str], name: str | None) -> str | None:
     if name is None:
         return None
@@ -158,4 +164,5 @@ __all__: Sequence[str] = (
     "parse_object",
     "required_string",
     "same",
+    "to_bytes",
 )

@@ -18,6 +18,7 @@ from sources.base import (
     parse_object,
     required_string,
     same,
+    to_bytes,
 )
 from sources.livechat.models import EVENTS, LivechatWebhook
 
@@ -35,7 +36,7 @@ class LivechatSource(Source):
         if not (self.config.insecure and not self._keys):
             if not isinstance(secret, str) or not secret:
                 raise Unauthorized(f"body has no {SECRET_FIELD}")
-            given = secret.encode()
+            given = to_bytes(secret)
             self.require_any_key(lambda key: same(key, given), SECRET_FIELD)
         action = required_string(event, "action")
         # Re-serialised, as the secret must go; orjson keeps key order, so the same bytes in

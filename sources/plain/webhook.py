@@ -16,6 +16,7 @@ from sources.base import (
     parse_object,
     required_string,
     same,
+    to_bytes,
 )
 from sources.plain.models import EVENTS, PlainEvent
 
@@ -47,7 +48,7 @@ class PlainSource(Source):
             return
         if not signature:
             raise Unauthorized(f"missing {SIGNATURE_HEADER} header")
-        given = signature.strip().lower().encode()
+        given = to_bytes(signature.strip().lower())
         self.require_any_key(
             lambda key: same(hmac_sha256(key, body).hex().encode(), given), SIGNATURE_HEADER
         )

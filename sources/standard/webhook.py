@@ -18,6 +18,7 @@ from sources.base import (
     parse_object,
     required_string,
     same,
+    to_bytes,
 )
 from sources.standard.models import EVENTS, StandardEvent
 
@@ -67,13 +68,13 @@ class StandardSource(Source):
         if self.config.insecure and not self._keys:
             return
         given = [
-            sig.encode()
+            to_bytes(sig)
             for version, _, sig in (entry.partition(",") for entry in header.split())
             if version == "v1" and sig
         ]
         if not given:
             raise Unauthorized("webhook-signature has no v1 signature")
-        signed = (webhook_id.encode(), b".", stamp.encode(), b".", body)
+        signed = (to_bytes(webhook_id), b".", to_bytes(stamp), b".", body)
 
         def matches(key: bytes) -> bool:
             expected = base64.b64encode(hmac_sha256(key, *signed))

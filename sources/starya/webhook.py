@@ -19,6 +19,7 @@ from sources.base import (
     parse_object,
     required_string,
     same,
+    to_bytes,
 )
 from sources.starya.models import EVENTS, StaryaEvent
 
@@ -48,10 +49,10 @@ class StaryaSource(Source):
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise Unauthorized("Authorization must be 'Bearer <secret>'")
-            given = token.strip().encode()
+            given = to_bytes(token.strip())
             self.require_any_key(lambda key: same(key, given), "bearer token")
         elif signature:
-            given = signature.lower().removeprefix("sha256=").encode()
+            given = to_bytes(signature.lower().removeprefix("sha256="))
             self.require_any_key(
                 lambda key: same(hmac_sha256(key, body).hex().encode(), given), "signature"
             )

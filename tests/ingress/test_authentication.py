@@ -291,3 +291,25 @@ def test_build_sources_uses_each_sources_secrets(settings: Settings) -> None:
     assert set(sources) == {"plain", "livechat", "starya", "standard"}
     body, headers = signing.plain_request(PLAIN_EVENT)
     assert sources["plain"].accept(headers, body, time.time()).delivery_id == "pEv_01"
+
+
+@pytest.mark.parametrize(
+    ("source", "headers"),
+    [
+        (make(StaryaSource, STARYA_SECRET), {"Authorization": "Bearer \udcff\udcfe"}),
+        (make(StaryaSource, STARYA_SECRET), {"X-Starya-Signature": "\udcff"}),
+        (make(PlainSource, PLAIN_SECRET), {"Plain-Request-Signature": "ab\udcff"}),
+        (
+            make(StandardSource, STANDARD_SECRET),
+            {
+                "webhook-id": "m\udcff",
+                "webhook-timestamp": str(int(NOW)),
+                "webhook-signature": "v1,\udcff",
+            },
+        ),
+    ],
+)
+def test_header_bytes_that_are_not_utf8_are_401(source: Source, headers: dict[str, str]) -> None:
+    # aiohttp hands such bytes over as surrogate escapes; they must be refused, not crash.
+    with pytest.raises(Unauthorized):
+        source.accept(headers, orjson.dumps(STARYA_EVENT), NOW)
