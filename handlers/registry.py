@@ -65,7 +65,10 @@ def specs_in(module: ModuleType, via: str) -> list[HandlerSpec]:
         if (spec := _spec_of_attribute(obj, f"{module.__name__}:{attribute}")) is not None
     ]
     if not specs:
-        raise RegistryError(f"{via} defines no @handler function")
+        raise RegistryError(
+            f"{via} defines no @handler function (a package's submodules count only if its "
+            "__init__ imports them)"
+        )
     return specs
 
 
