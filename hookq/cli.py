@@ -14,7 +14,7 @@ from hookq.logs import configure_logging
 from hookq.settings import Settings, SettingsError, load_settings
 
 # Modules that add a subcommand, in the order ``hookq --help`` lists them.
-COMMAND_MODULES = ("ingress.cli", "sources.cli", "handlers.cli", "worker.cli")
+COMMAND_MODULES = ("ingress.cli", "sources.cli", "handlers.cli", "worker.cli", "worker.dlq.cli")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

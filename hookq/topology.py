@@ -56,6 +56,8 @@ class Header:
     # Operators' record
     REPLAYED_AT = "hookq-replayed-at"  # float, Unix seconds
     REPLAYS = "hookq-replays"  # int
+    REPLAY_ID = "hookq-replay-id"  # str: the replay run that put it back (a run never loops)
+    PREVIOUS_FAILURE = "hookq-previous-failure"  # table: the failure record before the replay
 
 
 def format_delay(seconds: float) -> str:

@@ -1,0 +1,173 @@
+"""Taking selected messages out of a dead queue, interruptible at any moment.
+
+Each batch is one AMQP transaction on one channel: the copies we publish (replay) and the acks
+of the dead messages (replay, purge) take effect together on ``tx.commit``, and not at all
+before it. So whenever this process stops (Ctrl-C, kill -9, a lost connection), every message
+is in exactly one place: a batch not committed is rolled back when the channel closes (its
+copies never published, its dead messages returned to their places); a commit the broker
+received is carried out whole. Running the command again picks up where it stopped.
+
+(RabbitMQ's transactions are not atomic if the *broker* fails mid-commit; they are with respect
+to the client going away, which is what an interrupted operator command is.)
+
+Messages not selected are held unacknowledged until we finish, then returned to their places
+by closing the channel. A message carrying this run's id came back (it was replayed and died
+again, or found no handler): it is held too, so no run ever loops on a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import aiormq
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
+
+from hookq.topology import Header
+from worker.dlq.records import DeadQueue, DeadRecord
+
+IDLE = 0.3  # seconds without a delivery before asking the broker whether more is coming
+Select = Callable[[DeadRecord], bool]
+# Publishes whatever replaces the dead message (in the open transaction); None: just remove it.
+Act = Callable[[AbstractChannel, DeadRecord], Awaitable[None]]
+Progress = Callable[[DeadRecord], None]
+
+
+@dataclass(slots=True)
+class MoveResult:
+    queue: DeadQueue
+    done: list[DeadRecord] = field(default_factory=list)
+    came_back: list[DeadRecord] = field(default_factory=list)  # carried this run's id
+    stopped: str = ""  # why we stopped before the queue was exhausted, if we did
+
+    @property
+    def complete(self) -> bool:
+        return not self.stopped
+
+
+@dataclass(frozen=True, slots=True)
+class MoveOptions:
+    run_id: str
+    rate: float | None = None  # messages per second
+    batch: int = 50  # messages per transaction
+    window: int | None = None  # prefetch; None: unlimited (needed to reach past held messages)
+    wait: float = 30.0  # seconds to wait for other sessions to give back what they hold
+
+
+class _Pacer:
+    def __init__(self, rate: float | None) -> None:
+        self._interval = 1.0 / rate if rate else 0.0
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        if not self._interval:
+            return
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        self._next = max(self._next, now)
+        await asyncio.sleep(self._next - now)
+        self._next += self._interval
+
+
+async def move(
+    connection: AbstractConnection,
+    queue: DeadQueue,
+    namespace: str,
+    select: Select,
+    act: Act | None,
+    options: MoveOptions,
+    progress: Progress | None = None,
+) -> MoveResult:
+    result = MoveResult(queue)
+    channel, inbox = await _consume(connection, queue, options)
+    underlay = await channel.get_underlay_channel()
+    pending: list[DeadRecord] = []
+
+    async def commit() -> None:
+        if pending:
+            await underlay.tx_commit()
+            result.done.extend(pending)
+            for record in pending:
+                if progress is not None:
+                    progress(record)
+            pending.clear()
+
+    batch = 1 if options.rate else max(1, options.batch)
+    pacer, held, position = _Pacer(options.rate), 0, 0
+    waited_since: float | None = None
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
+            try:
+                message = await asyncio.wait_for(inbox.get(), IDLE)
+            except TimeoutError:
+                await commit()
+                declared = await channel.declare_queue(queue.name, passive=True)
+                ready = declared.declaration_result.message_count or 0
+                others = (declared.declaration_result.consumer_count or 1) - 1
+                if not inbox.empty():
+                    continue
+                if options.window and held >= options.window:
+                    break  # everything we can still see is held: nothing left to do
+                if ready == 0 and others == 0:
+                    break
+                if ready == 0:  # another session holds messages: they come back to us
+                    waited_since = waited_since or loop.time()
+                    if loop.time() - waited_since > options.wait:
+                        result.stopped = f"{others} other session(s) still hold messages"
+                        break
+                continue
+            waited_since = None
+            record = DeadRecord.from_message(message, queue, position, namespace)
+            position += 1
+            if record.headers.get(Header.REPLAY_ID) == options.run_id:
+                result.came_back.append(record)
+                held += 1
+                continue
+            if not select(record):
+                held += 1
+                continue
+            await pacer.wait()
+            if act is not None:
+                await act(channel, record)
+            await message.ack()
+            pending.append(record)
+            if len(pending) >= batch:
+                await commit()
+        await commit()
+    finally:
+        # Uncommitted work is rolled back; held messages go back to their places.
+        with contextlib.suppress(aiormq.exceptions.AMQPError, RuntimeError):
+            if not channel.is_closed:
+                await channel.close()
+    return result
+
+
+async def _consume(
+    connection: AbstractConnection, queue: DeadQueue, options: MoveOptions
+) -> tuple[AbstractChannel, asyncio.Queue[AbstractIncomingMessage]]:
+    """A transactional channel consuming the queue. Waits while a browse holds the queue
+    exclusively (browses are short)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + options.wait
+    while True:
+        channel = await connection.channel(publisher_confirms=False)
+        try:
+            await (await channel.get_underlay_channel()).tx_select()
+            amqp_queue = await channel.declare_queue(queue.name, passive=True)
+            await channel.set_qos(prefetch_count=options.window or 0)
+            inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+            await amqp_queue.consume(inbox.put, no_ack=False)
+            return channel, inbox
+        except aiormq.exceptions.ChannelAccessRefused:
+            if loop.time() >= deadline:
+                raise
+        except BaseException:
+            with contextlib.suppress(aiormq.exceptions.AMQPError, RuntimeError):
+                if not channel.is_closed:
+                    await channel.close()
+            raise
+        await asyncio.sleep(random.uniform(0.05, 0.25))

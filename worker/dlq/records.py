@@ -1,0 +1,184 @@
+"""One dead message as an operator sees it: who failed it, why, when, and what it carried.
+
+Built from the message's headers (the contract in ``hookq.topology.Header``). A message the
+broker dead-lettered itself (a crash loop hit the handler queue's delivery limit) carries none
+of our failure headers, only ``x-death``: its error type is ``delivery_limit``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aio_pika.abc import AbstractIncomingMessage
+
+from hookq.topology import Header
+
+UNROUTED = "unrouted"  # the pseudo-handler of the unrouted queue (a reserved handler name)
+DELIVERY_LIMIT = "delivery_limit"
+NO_HANDLER = "no_handler"  # the "error" of an unrouted event: nothing was bound to it
+
+
+@dataclass(frozen=True, slots=True)
+class DeadQueue:
+    """A queue the DLQ tools work on: a handler's dead queue, or the unrouted queue."""
+
+    handler: str  # ``UNROUTED`` for the unrouted queue
+    name: str
+
+    @property
+    def unrouted(self) -> bool:
+        return self.handler == UNROUTED
+
+
+@dataclass(frozen=True, slots=True)
+class DeadRecord:
+    queue: DeadQueue
+    position: int  # 0 = head of the queue when browsed
+    delivery_id: str
+    source: str
+    event_type: str
+    handler: str
+    attempts: int | None
+    error_type: str
+    error_message: str
+    traceback: str
+    failed_at: float | None  # when it went dead (unrouted: when it was received)
+    first_failed_at: float | None
+    received_at: float | None
+    replays: int
+    replayed_at: float | None
+    routing_key: str
+    content_type: str | None
+    headers: Mapping[str, Any] = field(repr=False)
+    body: bytes = field(repr=False)
+
+    @classmethod
+    def from_message(
+        cls, message: AbstractIncomingMessage, queue: DeadQueue, position: int, namespace: str
+    ) -> DeadRecord:
+        headers = dict(message.headers or {})
+        death = _broker_death(headers.get("x-death"))
+        error_type = _text(headers.get(Header.ERROR_TYPE))
+        failed_at = _number(headers.get(Header.DEAD_AT)) or _number(
+            headers.get(Header.LAST_FAILED_AT)
+        )
+        handler = _text(headers.get(Header.HANDLER)) or queue.handler
+        if queue.unrouted:
+            error_type, failed_at = NO_HANDLER, _number(headers.get(Header.RECEIVED_AT))
+        elif not error_type and death is not None:
+            error_type = DELIVERY_LIMIT
+            failed_at = failed_at or _number(death.get("time"))
+            handler = _handler_of_queue(_text(death.get("queue")), namespace) or handler
+        return cls(
+            queue=queue,
+            position=position,
+            delivery_id=_text(headers.get(Header.DELIVERY_ID)),
+            source=_text(headers.get(Header.SOURCE)),
+            event_type=_text(headers.get(Header.EVENT_TYPE)),
+            handler=handler,
+            attempts=_int(headers.get(Header.ATTEMPT)) or _int((death or {}).get("count")),
+            error_type=error_type or "unknown",
+            error_message=_text(headers.get(Header.ERROR_MESSAGE)),
+            traceback=_text(headers.get(Header.TRACEBACK)),
+            failed_at=failed_at,
+            first_failed_at=_number(headers.get(Header.FIRST_FAILED_AT)),
+            received_at=_number(headers.get(Header.RECEIVED_AT)),
+            replays=_int(headers.get(Header.REPLAYS)) or 0,
+            replayed_at=_number(headers.get(Header.REPLAYED_AT)),
+            routing_key=message.routing_key or "",
+            content_type=message.content_type,
+            headers=headers,
+            body=message.body,
+        )
+
+    @property
+    def event_routing_key(self) -> str:
+        """The key the ingress published it with: ``<source>.<event type>``."""
+        if self.source and self.event_type:
+            return f"{self.source}.{self.event_type}"
+        return self.routing_key
+
+    def age(self, now: float) -> float | None:
+        return None if self.failed_at is None else now - self.failed_at
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which dead messages a command acts on; empty criteria match everything."""
+
+    ids: frozenset[str] = frozenset()
+    sources: frozenset[str] = frozenset()
+    event_types: frozenset[str] = frozenset()
+    older_than: float | None = None  # seconds
+
+    def matches(self, record: DeadRecord, now: float) -> bool:
+        if self.ids and record.delivery_id not in self.ids:
+            return False
+        if self.sources and record.source not in self.sources:
+            return False
+        if self.event_types and record.event_type not in self.event_types:
+            return False
+        if self.older_than is not None:
+            age = record.age(now)
+            # A message with no failure time is never "old enough": purge only what we can date.
+            return age is not None and age >= self.older_than
+        return True
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str) -> float:
+    """``90s``, ``15m``, ``12h``, ``7d``, ``2w`` or combinations (``1h30m``), in seconds."""
+    compact = text.strip().lower()
+    parts = _DURATION_PART.findall(compact)
+    if not parts or "".join(n + u for n, u in parts) != compact:
+        raise ValueError(f"invalid duration {text!r}: use e.g. 90s, 15m, 12h, 7d, 2w or 1h30m")
+    return sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+
+
+def _broker_death(value: Any) -> Mapping[str, Any] | None:
+    """The ``x-death`` entry of the delivery limit, if the broker dead-lettered the message."""
+    if not isinstance(value, Sequence) or isinstance(value, str | bytes):
+        return None
+    for entry in value:
+        if isinstance(entry, Mapping) and _text(entry.get("reason")) == DELIVERY_LIMIT:
+            return entry
+    return None
+
+
+def _handler_of_queue(queue: str, namespace: str) -> str:
+    prefix = f"{namespace}."
+    return queue[len(prefix) :] if queue.startswith(prefix) else ""
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, datetime):
+        # AMQP timestamps are UTC; pamqp gives them without a zone.
+        return value.replace(tzinfo=value.tzinfo or UTC).timestamp()
+    try:
+        return float(_text(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _int(value: Any) -> int | None:
+    number = _number(value)
+    return None if number is None else int(number)
