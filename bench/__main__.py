@@ -1,0 +1,122 @@
+"""``python -m bench``: measure hookq against the ceilings, in one run, and print one table.
+
+    python -m bench                       # every part, 10 s load runs (a few minutes)
+    python -m bench --quick               # every part, briefly: proves the harness works
+    python -m bench --parts ingress,e2e --duration 20
+
+Needs the local RabbitMQ and Redis (or --amqp-url/--redis-url) and wrk (apt-get install wrk).
+Everything runs in a namespace of its own (``bench-<hex>``), deleted at the end, with every
+process it started. The table and raw figures are saved under ``bench/results/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import broker
+from bench.context import BenchContext
+from bench.report import Row, failed, machine, markdown, save
+from hookq.runtime import run
+from hookq.settings import Settings
+from hookq.topology import Names
+
+PARTS = ("validation", "ingress", "worker", "e2e")
+RESULTS = Path(__file__).resolve().parent / "results"
+
+Part = Callable[[BenchContext], Awaitable[list[Row]]]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    defaults = Settings()
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per load run")
+    parser.add_argument("--quick", action="store_true", help="2 s runs, small queues: CI smoke")
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"comma list of {PARTS}")
+    parser.add_argument("--concurrency", type=int, default=64, help="wrk connections")
+    parser.add_argument("--rate", type=float, default=500.0, help="end-to-end events/s")
+    parser.add_argument("--worker-events", type=int, default=20_000, help="pre-loaded messages")
+    parser.add_argument("--amqp-url", default=defaults.amqp_url)
+    parser.add_argument("--redis-url", default=defaults.redis_url)
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where tables are saved")
+    args = parser.parse_args(argv)
+    args.parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    unknown = set(args.parts) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown part(s) {sorted(unknown)}; known: {', '.join(PARTS)}")
+    if args.quick:
+        args.duration, args.worker_events = 2.0, 2000
+    return args
+
+
+def part_function(name: str) -> Part:
+    # Imported on use: a part's failure to import shows as its row, not a crash of the rest.
+    if name == "validation":
+        from bench.validation_part import run_validation
+
+        return run_validation
+    if name == "ingress":
+        from bench.ingress_bench import run_ingress
+
+        return run_ingress
+    if name == "worker":
+        from bench.worker_bench import run_worker
+
+        return run_worker
+    from bench.e2e import run_e2e
+
+    return run_e2e
+
+
+async def run_parts(ctx: BenchContext, parts: list[str]) -> list[Row]:
+    rows: list[Row] = []
+    try:
+        for name in parts:
+            started = time.monotonic()
+            print(f"bench: {name} ...", file=sys.stderr, flush=True)
+            try:
+                rows += await part_function(name)(ctx)
+            except Exception as exc:
+                rows.append(failed(name, "(part did not complete)", exc))
+            print(f"bench: {name} {time.monotonic() - started:.0f}s", file=sys.stderr, flush=True)
+    finally:
+        await broker.cleanup(ctx.amqp_url, ctx.redis_url, ctx.names, ctx.declared_queues)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_dir = args.results / stamp
+    run_dir.mkdir(parents=True, exist_ok=True)
+    ctx = BenchContext(
+        amqp_url=args.amqp_url,
+        redis_url=args.redis_url,
+        names=Names(broker.new_namespace()),
+        run_dir=run_dir,
+        seconds=args.duration,
+        concurrency=args.concurrency,
+        rate=args.rate,
+        worker_events=args.worker_events,
+        warmup=not args.quick,
+    )
+    meta = {
+        "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "namespace": ctx.names.namespace,
+    }
+    rows = run(run_parts(ctx, args.parts))
+    meta["load_average_after"] = machine()["load_average"]
+    print(markdown(rows))
+    paths = save(rows, meta, args.results, stamp)
+    print(f"\nsaved {paths[0]} and {paths[1]}; process logs in {run_dir}", file=sys.stderr)
+    return 1 if any("error" in row.figures for row in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""Ingress throughput and latency, hookq beside the minimal confirmed publisher.
+
+Both servers run at once as their own processes in the run's namespace and publish to the
+same exchange, whose unrouted keeper queue takes every message (no handler is bound, so the
+broker does the same work for both). wrk drives each in turn with the same requests at the
+same concurrency; the keeper queue is purged between runs so each starts from the same state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+
+import aiohttp
+from aio_pika.abc import AbstractRobustConnection
+
+from bench import broker
+from bench.context import BenchContext
+from bench.payloads import WebhookRequest, livechat_requests, plain_request
+from bench.procs import (
+    PeakRss,
+    check_running,
+    child_env,
+    free_port,
+    hookq_command,
+    python_module,
+    started,
+    wait_until,
+)
+from bench.report import Row, mb, ms, rate, ratio
+from bench.wrk import WrkResult, run_wrk
+from hookq.topology import declare_exchanges
+
+TARGET_RATIO = 0.85
+
+Requests = Callable[[], Sequence[WebhookRequest]]
+KINDS: tuple[tuple[str, Requests], ...] = (
+    ("plain", lambda: [plain_request()]),
+    ("livechat", livechat_requests),
+)
+
+
+def http_ok(url: str) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(url, timeout=aiohttp.ClientTimeout(total=1)) as response,
+            ):
+                return response.status == 200
+        except (aiohttp.ClientError, TimeoutError):
+            return False
+
+    return check
+
+
+def port_open(port: int) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        try:
+            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            return False
+        writer.close()
+        await writer.wait_closed()
+        return True
+
+    return check
+
+
+async def run_ingress(ctx: BenchContext) -> list[Row]:
+    connection = await broker.connect(ctx.amqp_url, "bench-ingress-setup")
+    async with connection:
+        await declare_exchanges(await connection.channel(), ctx.names)
+        hookq_port, ceiling_port = free_port(), free_port()
+        hookq_env = child_env(ctx.hookq_env(HOOKQ_INGRESS_PORT=str(hookq_port)))
+        ceiling_cmd = python_module(
+            "bench.ceilings",
+            "publisher",
+            f"--port={ceiling_port}",
+            f"--amqp-url={ctx.amqp_url}",
+            f"--exchange={ctx.names.events_exchange}",
+        )
+        with (
+            started(hookq_command("ingress"), hookq_env, ctx.log_path("ingress")) as ingress,
+            started(ceiling_cmd, child_env({}), ctx.log_path("ceiling-publisher")) as ceiling,
+        ):
+            await wait_until(http_ok(f"http://127.0.0.1:{hookq_port}/readyz"), 30, "ingress")
+            await wait_until(port_open(ceiling_port), 30, "ceiling publisher")
+            rows: list[Row] = []
+            with PeakRss(ingress.pid) as rss:
+                for kind, make in KINDS:
+                    ceiling_result = await _load(ctx, ceiling_port, make, connection)
+                    hookq_result = await _load(ctx, hookq_port, make, connection)
+                    rows += _rows(ctx, kind, hookq_result, ceiling_result)
+                check_running(ingress, "hookq ingress", ctx.log_path("ingress"))
+                check_running(ceiling, "ceiling publisher", ctx.log_path("ceiling-publisher"))
+            rows.append(
+                Row(
+                    "memory",
+                    f"ingress peak RSS under wrk ({ctx.concurrency} connections)",
+                    mb(rss.peak),
+                    target="<= 100 MB",
+                    met=rss.peak <= 100 * 2**20,
+                    figures={"peak_rss_bytes": rss.peak},
+                )
+            )
+            return rows
+
+
+async def _load(
+    ctx: BenchContext, port: int, make: Requests, connection: AbstractRobustConnection
+) -> WrkResult:
+    url = f"http://127.0.0.1:{port}"
+    if ctx.warmup:
+        await asyncio.to_thread(
+            run_wrk, url, make(), seconds=1, connections=ctx.concurrency, script_dir=ctx.run_dir
+        )
+    result = await asyncio.to_thread(
+        run_wrk,
+        url,
+        make(),  # made just before the run: Plain's timestamp must be fresh
+        seconds=ctx.seconds,
+        connections=ctx.concurrency,
+        script_dir=ctx.run_dir,
+    )
+    queued, _consumers = await broker.queue_counts(connection, ctx.names.unrouted_queue)
+    await broker.purge(connection, ctx.names.unrouted_queue)
+    if result.errors or queued < result.requests:
+        raise RuntimeError(
+            f"{url}: {result.errors} errors, {queued} queued for {result.requests} answered"
+        )
+    return result
+
+
+def _rows(ctx: BenchContext, kind: str, hookq: WrkResult, ceiling: WrkResult) -> list[Row]:
+    share = ratio(hookq.rps, ceiling.rps)
+    figures = {"hookq": _figures(hookq), "ceiling": _figures(ceiling)}
+    return [
+        Row(
+            f"ingress {kind}",
+            f"requests/s, {ctx.concurrency} connections",
+            rate(hookq.rps),
+            f"{rate(ceiling.rps)} (minimal confirmed publisher)",
+            share,
+            f">= {TARGET_RATIO}x reference",
+            share is not None and share >= TARGET_RATIO,
+            figures,
+        ),
+        Row(
+            f"ingress {kind}",
+            "latency p50 / p99",
+            ms(hookq.p50_ms, hookq.p99_ms),
+            ms(ceiling.p50_ms, ceiling.p99_ms),
+        ),
+    ]
+
+
+def _figures(result: WrkResult) -> dict[str, float]:
+    return {
+        "requests": result.requests,
+        "seconds": result.seconds,
+        "rps": result.rps,
+        "p50_ms": result.p50_ms,
+        "p99_ms": result.p99_ms,
+        "max_ms": result.max_ms,
+        "errors": result.errors,
+    }
