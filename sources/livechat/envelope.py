@@ -6,9 +6,10 @@ so the worker never sees it (and a model that required it would reject every que
 
 from __future__ import annotations
 
-from typing import Any, Generic, Self
+from typing import Any, Generic
 
-from pydantic import model_validator
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from typing_extensions import TypeVar
 
 from sources.base import ProviderModel
@@ -48,19 +49,22 @@ class LivechatWebhook(ProviderModel, Generic[PayloadT]):
 
     webhook_id: str
     action: str
-    # Not a UUID in LiveChat's own examples ("390e44e6-f1e6-0368c-z6ddb-..."): a plain string.
-    organization_id: str | None = None
-    # v3.2 and v3.3 sent the numeric licence id where v3.4+ send ``organization_id``.
+    # v3.2 and v3.3 sent the numeric licence id where v3.4+ send ``organization_id``; declared
+    # first so that the check below sees it.
     license_id: int | None = None
+    # Not a UUID in LiveChat's own examples ("390e44e6-f1e6-0368c-z6ddb-..."): a plain string.
+    organization_id: str | None = Field(default=None, validate_default=True)
     payload: PayloadT
     additional_data: AdditionalData | None = None
     requester: Requester | None = None
 
-    @model_validator(mode="after")
-    def _names_the_account(self) -> Self:
-        if self.organization_id is None and self.license_id is None:
-            raise ValueError("organization_id (or, before v3.4, license_id) is required")
-        return self
+    @field_validator("organization_id")
+    @classmethod
+    def _names_the_account(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # One of the two is always sent; the error is reported at ``organization_id``.
+        if value is None and info.data.get("license_id") is None:
+            raise PydanticCustomError("missing", "Field required (or, before v3.4, license_id)")
+        return value
 
 
 __all__ = [

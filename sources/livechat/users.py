@@ -121,7 +121,8 @@ class Customer(UserBase):
     state: str | None = None
     tickets: list[Ticket] | None = None
     carts: list[Cart] | None = None
-    omnichannel: dict[str, Any] | None = None
+    # Messenger / SMS identities: names, phone numbers.
+    omnichannel: dict[str, Any] | None = Field(default=None, repr=False)
     address: Address | None = Field(default=None, repr=False)
 
     @property
