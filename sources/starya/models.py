@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from sources.base import ProviderModel
 
@@ -29,6 +29,10 @@ class StaryaData(ProviderModel):
 class StaryaEvent(ProviderModel):
     """Any StaryaAI event: ``event`` names the type, ``data`` carries it. Events of a type hookq
     has no model for are validated against this envelope only."""
+
+    # A validation error's text (what gets logged and shown) names the field and the reason but
+    # not the value: the value may be a CPF or a phone number. ``errors()`` still has it.
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     event: str
     timestamp: datetime

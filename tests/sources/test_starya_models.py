@@ -218,6 +218,19 @@ def test_personal_data_stays_out_of_repr() -> None:
     assert event.data.cpf == "123.456.789-00"  # and the data itself is kept for handlers
 
 
+def test_error_text_names_the_field_but_not_the_personal_value() -> None:
+    body = load("user.created")
+    body["data"]["cpf"] = 12345678900
+    body["data"]["birthDate"] = "15/05/1990"
+    with pytest.raises(ValidationError) as exc:
+        validate("user.created", body)
+    text = str(exc.value)
+    assert "data.cpf" in text
+    assert "data.birthDate" in text
+    assert "12345678900" not in text
+    assert "15/05/1990" not in text
+
+
 def test_public_api() -> None:
     assert list(sources.starya.models.__all__) == sorted(
         sources.starya.models.__all__, key=lambda n: (not n.isupper(), n)
