@@ -50,14 +50,20 @@ class Header:
     ERROR_TYPE = "hookq-error-type"
     ERROR_MESSAGE = "hookq-error-message"
     TRACEBACK = "hookq-traceback"
-    FIRST_FAILED_AT = "hookq-first-failed-at"  # float, Unix seconds
-    LAST_FAILED_AT = "hookq-last-failed-at"  # float, Unix seconds
-    DEAD_AT = "hookq-dead-at"  # float, Unix seconds
+    FIRST_FAILED_AT = "hookq-first-failed-at"  # int, Unix seconds (header_time)
+    LAST_FAILED_AT = "hookq-last-failed-at"  # int, Unix seconds (header_time)
+    DEAD_AT = "hookq-dead-at"  # int, Unix seconds (header_time)
     # Operators' record
     REPLAYED_AT = "hookq-replayed-at"  # float, Unix seconds
     REPLAYS = "hookq-replays"  # int
     REPLAY_ID = "hookq-replay-id"  # str: the replay run that put it back (a run never loops)
     PREVIOUS_FAILURE = "hookq-previous-failure"  # table: the failure record before the replay
+
+
+def header_time(seconds: float) -> int:
+    """A time for a header: whole Unix seconds. Never a Python float: pamqp encodes floats as
+    32-bit, which near 2026 is precise only to about two minutes."""
+    return int(seconds)
 
 
 def format_delay(seconds: float) -> str:

@@ -17,7 +17,7 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, FieldValue
 from pydantic import ValidationError
 
-from hookq.topology import Header
+from hookq.topology import Header, header_time
 
 MAX_MESSAGE = 1000  # characters of an error message kept in a header
 MAX_TRACEBACK = 8000  # characters of a traceback kept (its end: where it was raised)
@@ -70,8 +70,10 @@ def failure_headers(
             Header.ATTEMPT: attempt,
             Header.ERROR_TYPE: failure.error_type,
             Header.ERROR_MESSAGE: failure.message,
-            Header.FIRST_FAILED_AT: first_failed if isinstance(first_failed, float) else now,
-            Header.LAST_FAILED_AT: now,
+            Header.FIRST_FAILED_AT: (
+                first_failed if isinstance(first_failed, int | float) else header_time(now)
+            ),
+            Header.LAST_FAILED_AT: header_time(now),
         }
     )
     if failure.traceback is not None:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from structlog.contextvars import bound_contextvars
 
 from handlers.api import HandlerContext, HandlerSpec, Reject, Retry
-from hookq.topology import Header, Names
+from hookq.topology import Header, Names, header_time
 from sources.base import Source
 from worker.dedupe import Claim, ClaimState, Dedupe
 from worker.envelope import BadEnvelope, Envelope, read_envelope
@@ -231,7 +231,7 @@ class Pipeline:
     ) -> None:
         now = time.time()
         headers = failure_headers(message.headers, self.spec.name, attempts, failure, now)
-        headers[Header.DEAD_AT] = now
+        headers[Header.DEAD_AT] = header_time(now)
         if await self._publish_then_ack(message, self._dead_queue, headers):
             if envelope is not None:
                 self._count(envelope, outcome)

@@ -1,0 +1,249 @@
+"""The pipeline's outcomes, with an in-process worker on the real broker and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
+from aio_pika.abc import AbstractChannel
+
+from handlers.api import Backoff, HandlerContext, HandlerSpec, Reject, Retry
+from hookq.settings import Settings
+from hookq.topology import Header, Names
+from sources.standard.models import StandardEvent
+from tests.support.events import eventually, publish_event, standard_body, take_all
+from tests.worker.conftest import StartWorker
+from worker.metrics import Outcome
+
+FAST = Backoff(base=0.2, factor=2.0, jitter=False)
+
+
+@dataclass
+class Runs:
+    """What a test handler saw: one entry per run."""
+
+    attempts: list[int] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    delivery_ids: list[str] = field(default_factory=list)
+    events: list[StandardEvent] = field(default_factory=list)
+
+    def note(self, event: StandardEvent, ctx: HandlerContext) -> None:
+        self.attempts.append(ctx.attempt)
+        self.times.append(time.monotonic())
+        self.delivery_ids.append(ctx.delivery_id)
+        self.events.append(event)
+
+    async def count(self, n: int) -> None:
+        await eventually(lambda: len(self.attempts) >= n)
+
+
+def spec(name: str, func: object, **kwargs: object) -> HandlerSpec:
+    options: dict[str, object] = {"max_attempts": 3, "backoff": FAST, "timeout": 5.0} | kwargs
+    return HandlerSpec(name=name, patterns=("standard.#",), func=func, **options)  # type: ignore[arg-type]
+
+
+def outcome_count(worker_metrics: object, handler: str, outcome: Outcome) -> float:
+    value = worker_metrics.registry.get_sample_value(  # type: ignore[attr-defined]
+        "hookq_worker_events_total",
+        {"source": "standard", "event_type": "test.event", "handler": handler, "outcome": outcome},
+    )
+    return value or 0.0
+
+
+async def test_an_event_delivered_five_times_runs_once(
+    settings: Settings, names: Names, channel: AbstractChannel, start_worker: StartWorker
+) -> None:
+    runs = Runs()
+
+    async def slow(event: StandardEvent, ctx: HandlerContext) -> None:
+        runs.note(event, ctx)
+        await asyncio.sleep(0.2)  # the copies arrive while the first run holds the claim
+
+    worker = await start_worker(settings, spec("once", slow))
+    for _ in range(5):
+        await publish_event(channel, names, "evt-1", standard_body())
+
+    async def all_settled() -> bool:
+        done = outcome_count(worker.metrics, "once", Outcome.PROCESSED)
+        return done + outcome_count(worker.metrics, "once", Outcome.DUPLICATE) == 5
+
+    await eventually(all_settled)
+    # And a copy arriving after it is done is a duplicate too.
+    await publish_event(channel, names, "evt-1", standard_body())
+
+    await eventually(lambda: outcome_count(worker.metrics, "once", Outcome.DUPLICATE) == 5)
+    assert runs.delivery_ids == ["evt-1"]
+    assert outcome_count(worker.metrics, "once", Outcome.PROCESSED) == 1
+
+
+async def test_a_handler_failing_twice_runs_three_times_with_growing_delays(
+    settings: Settings, names: Names, channel: AbstractChannel, start_worker: StartWorker
+) -> None:
+    runs = Runs()
+
+    async def flaky(event: StandardEvent, ctx: HandlerContext) -> None:
+        runs.note(event, ctx)
+        if ctx.attempt < 3:
+            raise ConnectionError(f"downstream unavailable (attempt {ctx.attempt})")
+
+    worker = await start_worker(settings, spec("flaky", flaky))
+    await publish_event(channel, names, "evt-2", standard_body())
+    await runs.count(3)
+    await eventually(lambda: outcome_count(worker.metrics, "flaky", Outcome.PROCESSED) == 1)
+
+    assert runs.attempts == [1, 2, 3]
+    first_wait, second_wait = runs.times[1] - runs.times[0], runs.times[2] - runs.times[1]
+    # The tiers are 0.2 s then 0.4 s: each retry waits at least its tier, the second longer.
+    assert first_wait >= 0.2
+    assert second_wait >= 0.4
+    assert outcome_count(worker.metrics, "flaky", Outcome.RETRIED) == 2
+    assert await take_all(channel, names.dead_queue("flaky")) == []
+
+
+async def test_a_handler_that_always_fails_is_dead_lettered_with_its_error(
+    settings: Settings,
+    names: Names,
+    channel: AbstractChannel,
+    start_worker: StartWorker,
+    redis_client: aioredis.Redis,
+) -> None:
+    runs = Runs()
+
+    async def broken(event: StandardEvent, ctx: HandlerContext) -> None:
+        runs.note(event, ctx)
+        raise ValueError(f"cannot sync thread (attempt {ctx.attempt})")
+
+    worker = await start_worker(settings, spec("broken", broken))
+    body = standard_body(data={"thread": "th_1"})
+    await publish_event(channel, names, "evt-3", body)
+
+    await eventually(lambda: outcome_count(worker.metrics, "broken", Outcome.DEAD) == 1)
+    [letter] = await take_all(channel, names.dead_queue("broken"))
+    headers = letter.headers
+    assert runs.attempts == [1, 2, 3]
+    assert letter.body == body
+    assert headers[Header.DELIVERY_ID] == "evt-3"
+    assert headers[Header.SOURCE] == "standard"
+    assert headers[Header.HANDLER] == "broken"
+    assert headers[Header.ATTEMPT] == 3
+    assert headers[Header.ERROR_TYPE] == "ValueError"
+    assert headers[Header.ERROR_MESSAGE] == "cannot sync thread (attempt 3)"
+    traceback = str(headers[Header.TRACEBACK])
+    assert "ValueError: cannot sync thread (attempt 3)" in traceback
+    assert "in broken" in traceback
+    first, last = headers[Header.FIRST_FAILED_AT], headers[Header.LAST_FAILED_AT]
+    assert isinstance(first, int)
+    assert isinstance(last, int)
+    assert abs(time.time() - first) < 60  # whole Unix seconds, not a 32-bit float's guess
+    assert first <= last <= headers[Header.DEAD_AT]  # type: ignore[operator]
+    assert not any(str(k).startswith("x-") for k in headers)
+    # The claim was released, so that a replay of the dead letter can run.
+    assert await redis_client.exists(names.redis_key("dedupe", "broken", "standard", "evt-3")) == 0
+
+
+async def test_an_invalid_payload_is_dead_lettered_at_once_and_the_handler_never_runs(
+    settings: Settings, names: Names, channel: AbstractChannel, start_worker: StartWorker
+) -> None:
+    runs = Runs()
+
+    async def never(event: StandardEvent, ctx: HandlerContext) -> None:
+        runs.note(event, ctx)
+
+    worker = await start_worker(settings, spec("strict", never))
+    await publish_event(channel, names, "evt-4", b'{"type": 42, "data": {}}')
+    await publish_event(channel, names, "evt-5", b"not json at all")
+
+    await eventually(lambda: outcome_count(worker.metrics, "strict", Outcome.INVALID) == 2)
+    letters = {
+        m.headers[Header.DELIVERY_ID]: m
+        for m in await take_all(channel, names.dead_queue("strict"))
+    }
+    assert runs.attempts == []
+    wrong_type = letters["evt-4"].headers
+    assert wrong_type[Header.ERROR_TYPE] == "ValidationError"
+    assert "type: Input should be a valid string" in str(wrong_type[Header.ERROR_MESSAGE])
+    assert "42" not in str(wrong_type[Header.ERROR_MESSAGE])  # reasons, never input values
+    assert wrong_type[Header.ATTEMPT] == 1
+    assert letters["evt-4"].body == b'{"type": 42, "data": {}}'
+    assert "Invalid JSON" in str(letters["evt-5"].headers[Header.ERROR_MESSAGE])
+
+
+async def test_a_failing_handler_never_reruns_another_bound_to_the_same_event(
+    settings: Settings, names: Names, channel: AbstractChannel, start_worker: StartWorker
+) -> None:
+    good, bad = Runs(), Runs()
+
+    async def succeeds(event: StandardEvent, ctx: HandlerContext) -> None:
+        good.note(event, ctx)
+
+    async def fails(event: StandardEvent, ctx: HandlerContext) -> None:
+        bad.note(event, ctx)
+        raise RuntimeError("always")
+
+    worker = await start_worker(
+        settings, spec("good", succeeds), spec("bad", fails, max_attempts=4)
+    )
+    await publish_event(channel, names, "evt-6", standard_body())
+    await publish_event(channel, names, "evt-6", standard_body())  # and a duplicate delivery
+
+    await eventually(lambda: outcome_count(worker.metrics, "bad", Outcome.DEAD) >= 1)
+    assert bad.attempts.count(4) >= 1
+    assert good.attempts == [1]
+    assert good.delivery_ids == ["evt-6"]
+
+
+async def test_reject_dead_letters_at_once(
+    settings: Settings, names: Names, channel: AbstractChannel, start_worker: StartWorker
+) -> None:
+    runs = Runs()
+
+    async def refuses(event: StandardEvent, ctx: HandlerContext) -> None:
+        runs.note(event, ctx)
+        raise Reject("customer unknown")
+
+    worker = await start_worker(settings, spec("refuses", refuses, max_attempts=5))
+    await publish_event(channel, names, "evt-7", standard_body())
+
+    await eventually(lambda: outcome_count(worker.metrics, "refuses", Outcome.DEAD) == 1)
+    [letter] = await take_all(channel, names.dead_queue("refuses"))
+    assert runs.attempts == [1]
+    assert letter.headers[Header.ERROR_TYPE] == "Reject"
+    assert letter.headers[Header.ERROR_MESSAGE] == "customer unknown"
+
+
+async def test_a_handler_over_its_timeout_is_retried(
+    settings: Settings, names: Names, channel: AbstractChannel, start_worker: StartWorker
+) -> None:
+    runs = Runs()
+
+    async def hangs_once(event: StandardEvent, ctx: HandlerContext) -> None:
+        runs.note(event, ctx)
+        if ctx.attempt == 1:
+            await asyncio.sleep(30)
+
+    worker = await start_worker(settings, spec("hangs", hangs_once, timeout=0.3))
+    await publish_event(channel, names, "evt-8", standard_body())
+
+    await eventually(lambda: outcome_count(worker.metrics, "hangs", Outcome.PROCESSED) == 1)
+    assert runs.attempts == [1, 2]
+    assert outcome_count(worker.metrics, "hangs", Outcome.RETRIED) == 1
+
+
+async def test_retry_with_a_delay_waits_in_the_tier_that_covers_it(
+    settings: Settings, names: Names, channel: AbstractChannel, start_worker: StartWorker
+) -> None:
+    runs = Runs()
+
+    async def later(event: StandardEvent, ctx: HandlerContext) -> None:
+        runs.note(event, ctx)
+        if ctx.attempt == 1:
+            raise Retry("rate limited", delay=0.3)
+
+    worker = await start_worker(settings, spec("later", later))
+    await publish_event(channel, names, "evt-9", standard_body())
+    await runs.count(2)
+    await eventually(lambda: outcome_count(worker.metrics, "later", Outcome.PROCESSED) == 1)
+    assert runs.attempts == [1, 2]
+    assert runs.times[1] - runs.times[0] >= 0.4  # 0.3 s rounds up to the 0.4 s tier
