@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Generic
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypeVar
 
@@ -46,6 +46,9 @@ class LivechatWebhook(ProviderModel, Generic[PayloadT]):
     Actions without a model of their own validate against this class, so a new action
     LiveChat adds still reaches the handlers bound to it.
     """
+
+    # Error text names the field, never the value: inputs carry customers' names and emails.
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     webhook_id: str
     action: str

@@ -510,3 +510,13 @@ def test_v32_license_id_is_accepted_instead_of_organization_id() -> None:
     envelope["license_id"] = 104130623
     model = validate(envelope)
     assert (model.license_id, model.organization_id) == (104130623, None)
+
+
+def test_error_text_names_the_field_but_not_the_personal_value() -> None:
+    envelope = load(REFERENCE / "fixtures-v3.5/user_added_to_chat.json")
+    envelope["payload"]["user"]["present"] = "sometimes"
+    with pytest.raises(ValidationError) as exc:
+        validate(envelope)
+    assert "payload.user.customer.present" in str(exc.value)
+    assert "test@test.pl" not in str(exc.value)
+    assert "sometimes" not in str(exc.value)
