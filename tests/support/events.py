@@ -72,10 +72,11 @@ async def take_all(channel: AbstractChannel, queue: str) -> list[AbstractIncomin
 
 
 async def ready_count(channel: AbstractChannel, queue: str) -> int:
-    """Messages ready in ``queue`` (not counting those delivered and unacked)."""
-    declared = await channel.declare_queue(queue, passive=True)
-    count = declared.declaration_result.message_count
-    return int(count or 0)
+    """Messages ready in ``queue`` (not counting those delivered and unacked), asked of the
+    broker now: a robust channel's passive ``declare_queue`` answers from its cache."""
+    underlay = await channel.get_underlay_channel()
+    declared = await underlay.queue_declare(queue, passive=True)
+    return int(declared.message_count or 0)
 
 
 async def eventually(

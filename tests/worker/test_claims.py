@@ -1,0 +1,87 @@
+"""Dedupe against claims held elsewhere: a duplicate in flight, and this same message redelivered
+after its worker died (it must wait for the lease, never be acked as a duplicate)."""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+from aio_pika.abc import AbstractChannel
+
+from handlers.api import HandlerContext, HandlerSpec
+from hookq.settings import Settings
+from hookq.topology import Names
+from sources.standard.models import StandardEvent
+from tests.support.events import eventually, publish_event, ready_count, standard_body
+from tests.worker.conftest import StartWorker
+from worker.metrics import Outcome
+
+
+def recording_spec(name: str, runs: list[str]) -> HandlerSpec:
+    async def record(event: StandardEvent, ctx: HandlerContext) -> None:
+        runs.append(ctx.delivery_id)
+
+    return HandlerSpec(name=name, patterns=("standard.#",), func=record, timeout=0.5)
+
+
+def processed(worker_metrics: object, handler: str, outcome: Outcome) -> float:
+    value = worker_metrics.registry.get_sample_value(  # type: ignore[attr-defined]
+        "hookq_worker_events_total",
+        {"source": "standard", "event_type": "test.event", "handler": handler, "outcome": outcome},
+    )
+    return value or 0.0
+
+
+async def test_a_redelivered_message_waits_for_its_own_lease_then_runs(
+    settings: Settings,
+    names: Names,
+    channel: AbstractChannel,
+    start_worker: StartWorker,
+    redis_client: aioredis.Redis,
+) -> None:
+    runs: list[str] = []
+    settings = settings.model_copy(update={"claim_lease": 1.0})
+    key = names.redis_key("dedupe", "lease", "standard", "evt-1")
+    # As a worker killed mid-handler leaves it: its claim on this very message, lease running.
+    await redis_client.set(key, "msg-1 deadbeefdeadbeef", px=700)
+    worker = await start_worker(settings, recording_spec("lease", runs))
+    await publish_event(channel, names, "evt-1", standard_body(), message_id="msg-1")
+
+    await eventually(lambda: processed(worker.metrics, "lease", Outcome.PROCESSED) == 1)
+    assert runs == ["evt-1"]
+    assert processed(worker.metrics, "lease", Outcome.DUPLICATE) == 0
+    assert await redis_client.get(key) == b"done"
+
+
+async def test_another_delivery_in_flight_makes_this_one_a_duplicate(
+    settings: Settings,
+    names: Names,
+    channel: AbstractChannel,
+    start_worker: StartWorker,
+    redis_client: aioredis.Redis,
+) -> None:
+    runs: list[str] = []
+    key = names.redis_key("dedupe", "other", "standard", "evt-2")
+    await redis_client.set(key, "msg-elsewhere 0123456789abcdef", px=60_000)
+    worker = await start_worker(settings, recording_spec("other", runs))
+    await publish_event(channel, names, "evt-2", standard_body(), message_id="msg-2")
+
+    await eventually(lambda: processed(worker.metrics, "other", Outcome.DUPLICATE) == 1)
+    assert runs == []
+    assert await ready_count(channel, names.handler_queue("other")) == 0  # acked
+    assert await redis_client.get(key) == b"msg-elsewhere 0123456789abcdef"  # left alone
+
+
+async def test_a_done_mark_outlives_the_lease_for_the_dedupe_ttl(
+    settings: Settings,
+    names: Names,
+    channel: AbstractChannel,
+    start_worker: StartWorker,
+    redis_client: aioredis.Redis,
+) -> None:
+    runs: list[str] = []
+    settings = settings.model_copy(update={"claim_lease": 1.0, "dedupe_ttl": 3600.0})
+    worker = await start_worker(settings, recording_spec("ttl", runs))
+    await publish_event(channel, names, "evt-3", standard_body())
+    await eventually(lambda: processed(worker.metrics, "ttl", Outcome.PROCESSED) == 1)
+
+    ttl = await redis_client.pttl(names.redis_key("dedupe", "ttl", "standard", "evt-3"))
+    assert 1000 < ttl <= 3_600_000

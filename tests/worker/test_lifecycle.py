@@ -1,0 +1,120 @@
+"""Stopping, Redis outages and broker connection loss, with an in-process worker."""
+
+from __future__ import annotations
+
+import asyncio
+
+import redis.asyncio as aioredis
+from aio_pika.abc import AbstractChannel
+from structlog.testing import capture_logs
+
+from handlers.api import HandlerContext, HandlerSpec
+from hookq.settings import Settings
+from hookq.topology import Names
+from sources.standard.models import StandardEvent
+from tests.support.broker import close_connections
+from tests.support.events import eventually, publish_event, ready_count, standard_body
+from tests.worker.conftest import StartWorker
+from worker.metrics import Outcome
+
+DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+def sleeper(name: str, seconds: float, started: list[str], finished: list[str]) -> HandlerSpec:
+    async def run(event: StandardEvent, ctx: HandlerContext) -> None:
+        started.append(ctx.delivery_id)
+        await asyncio.sleep(seconds)
+        finished.append(ctx.delivery_id)
+
+    return HandlerSpec(name=name, patterns=("standard.#",), func=run, timeout=60.0)
+
+
+def outcome(worker_metrics: object, handler: str, result: Outcome) -> float:
+    value = worker_metrics.registry.get_sample_value(  # type: ignore[attr-defined]
+        "hookq_worker_events_total",
+        {"source": "standard", "event_type": "test.event", "handler": handler, "outcome": result},
+    )
+    return value or 0.0
+
+
+async def test_stop_lets_a_handler_in_flight_finish_and_acks_it(
+    settings: Settings, names: Names, channel: AbstractChannel, start_worker: StartWorker
+) -> None:
+    started: list[str] = []
+    finished: list[str] = []
+    worker = await start_worker(settings, sleeper("drains", 0.5, started, finished))
+    await publish_event(channel, names, "evt-1", standard_body())
+    await eventually(lambda: started == ["evt-1"])
+
+    await worker.stop()
+    assert finished == ["evt-1"]
+    assert outcome(worker.metrics, "drains", Outcome.PROCESSED) == 1
+    assert await ready_count(channel, names.handler_queue("drains")) == 0
+
+
+async def test_stop_requeues_what_outlives_the_grace_and_releases_its_claim(
+    settings: Settings,
+    names: Names,
+    channel: AbstractChannel,
+    start_worker: StartWorker,
+    redis_client: aioredis.Redis,
+) -> None:
+    started: list[str] = []
+    finished: list[str] = []
+    settings = settings.model_copy(update={"shutdown_grace": 0.2})
+    worker = await start_worker(settings, sleeper("slow", 30, started, finished))
+    await publish_event(channel, names, "evt-2", standard_body())
+    await eventually(lambda: started == ["evt-2"])
+
+    await worker.stop()
+    assert finished == []
+    assert await ready_count(channel, names.handler_queue("slow")) == 1
+    assert await redis_client.exists(names.redis_key("dedupe", "slow", "standard", "evt-2")) == 0
+
+
+async def test_without_redis_nothing_is_processed_or_acked_until_it_is_back(
+    settings: Settings, names: Names, channel: AbstractChannel, start_worker: StartWorker
+) -> None:
+    started: list[str] = []
+    finished: list[str] = []
+    spec = sleeper("paused", 0, started, finished)
+    no_redis = settings.model_copy(update={"redis_url": DEAD_REDIS, "shutdown_grace": 5.0})
+    with capture_logs() as logs:
+        worker = await start_worker(no_redis, spec)
+        for n in range(3):
+            await publish_event(channel, names, f"evt-{n}", standard_body())
+        # All three delivered (none left ready), each waiting for Redis: none run, none acked.
+        await eventually(lambda: len(worker.in_flight) == 3)
+        assert await ready_count(channel, names.handler_queue("paused")) == 0
+        await asyncio.sleep(0.5)
+        assert started == []
+        assert worker.metrics.redis_available._value.get() == 0
+        await worker.stop()
+    outages = [e for e in logs if e["event"].startswith("redis unavailable")]
+    assert len(outages) == 1  # logged once, not once per message
+    assert await ready_count(channel, names.handler_queue("paused")) == 3  # back in the queue
+
+    # With Redis back, the same messages run.
+    worker = await start_worker(settings, spec)
+    await eventually(lambda: sorted(finished) == ["evt-0", "evt-1", "evt-2"])
+    await eventually(lambda: outcome(worker.metrics, "paused", Outcome.PROCESSED) == 3)
+
+
+async def test_consuming_resumes_after_the_broker_closes_the_connection(
+    settings: Settings,
+    names: Names,
+    channel: AbstractChannel,
+    start_worker: StartWorker,
+    request: object,
+) -> None:
+    started: list[str] = []
+    finished: list[str] = []
+    worker = await start_worker(settings, sleeper("robust", 0, started, finished))
+    await publish_event(channel, names, "evt-a", standard_body())
+    await eventually(lambda: finished == ["evt-a"])
+
+    name = f"test-worker:{request.node.name}"  # type: ignore[attr-defined]
+    assert await asyncio.to_thread(close_connections, name) == 1
+    await publish_event(channel, names, "evt-b", standard_body())
+    await eventually(lambda: finished == ["evt-a", "evt-b"], timeout=30)
+    assert outcome(worker.metrics, "robust", Outcome.PROCESSED) == 2
