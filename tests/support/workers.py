@@ -50,6 +50,19 @@ def worker_env(settings: Settings, handler_modules: str = "", **overrides: str) 
     return env
 
 
+def run_worker_command(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``hookq worker *args`` to completion (for usage errors: it must exit by itself)."""
+    return subprocess.run(
+        [sys.executable, "-m", "hookq.cli", "worker", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 class WorkerProcess:
     def __init__(self, proc: subprocess.Popen[bytes], log_path: Path, log_file: IO[bytes]) -> None:
         self.proc = proc
