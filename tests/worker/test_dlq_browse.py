@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import time
 
-import aio_pika
 from aio_pika.abc import AbstractRobustConnection
 
 from hookq.settings import Settings
@@ -56,7 +55,8 @@ async def test_browse_reads_every_field_and_leaves_the_queue_as_it_was(
         second = await browse(connection, queue_of(names), settings.namespace)
 
     assert ids_of(first) == ids_of(second) == [f"d{i}" for i in range(5)]
-    assert first.complete and first.ready == 5
+    assert first.complete
+    assert first.ready == 5
     record = first.records[3]
     assert (record.handler, record.source, record.event_type) == (
         HANDLER,
@@ -65,8 +65,9 @@ async def test_browse_reads_every_field_and_leaves_the_queue_as_it_was(
     )
     assert (record.attempts, record.error_type, record.position) == (4, "E1", 3)
     # pamqp encodes a float header as a 32-bit float: Unix times are good to ~2 minutes.
-    assert record.failed_at is not None and abs(record.failed_at - (now - 97)) <= 128
-    assert "RuntimeError" not in record.error_type and record.traceback.startswith("Traceback")
+    assert record.failed_at is not None
+    assert abs(record.failed_at - (now - 97)) <= 128
+    assert record.traceback.startswith("Traceback")
     assert await take_ids(amqp, names.dead_queue(HANDLER)) == [f"d{i}" for i in range(5)]
 
 
@@ -102,7 +103,8 @@ async def test_a_message_the_broker_dead_lettered_shows_delivery_limit(
         DELIVERY_LIMIT,
         HANDLER,
     )
-    assert record.failed_at is not None and abs(record.failed_at - time.time()) < 60
+    assert record.failed_at is not None
+    assert abs(record.failed_at - time.time()) < 60
 
 
 async def test_browsing_1000_while_dead_letters_arrive_two_operators_browse_and_a_replay_runs(

@@ -57,7 +57,9 @@ def replayed_message(record: DeadRecord, run_id: str, now: float) -> aio_pika.Me
     if not record.queue.unrouted:
         headers[Header.ATTEMPT] = 1
         headers[Header.PREVIOUS_FAILURE] = _failure_history(record)
-    headers[Header.REPLAYED_AT] = now
+    # Whole seconds as an int: pamqp encodes a float header as a 32-bit float (±64 s at
+    # today's Unix times), an int exactly.
+    headers[Header.REPLAYED_AT] = int(now)
     headers[Header.REPLAYS] = record.replays + 1
     headers[Header.REPLAY_ID] = run_id
     return aio_pika.Message(
@@ -81,7 +83,7 @@ def _failure_history(record: DeadRecord) -> dict[str, FieldValue]:
         ("dead-at", record.failed_at),
     ):
         if value is not None:
-            history[key] = value
+            history[key] = round(value)
     return history
 
 

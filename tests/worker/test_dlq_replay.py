@@ -1,0 +1,230 @@
+"""Replay: copies land once in the handler's queue with a fresh attempt count and a record of
+the replay, and a replay killed half-way then run again ends with every message moved once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+from aio_pika.abc import AbstractRobustConnection
+
+from handlers.api import HandlerContext, HandlerSpec, Reject
+from hookq.settings import Settings
+from hookq.topology import Header, Names
+from sources.standard.models import StandardEvent
+from tests.support.events import eventually, publish_event, standard_body
+from tests.worker.conftest import StartWorker
+from tests.worker.test_dlq_records import (
+    HANDLER,
+    dead_message,
+    declare,
+    eventually_ready,
+    publish_dead,
+    publish_unrouted,
+    ready,
+    take_ids,
+    unrouted_message,
+)
+from worker.dlq.browse import browse
+from worker.dlq.move import MoveOptions, MoveResult
+from worker.dlq.queues import connect
+from worker.dlq.records import UNROUTED, DeadQueue, Selection
+from worker.dlq.replay import HandlerQueueMissing, new_run_id, replay_queue
+
+
+def dead_queue(names: Names, handler: str = HANDLER) -> DeadQueue:
+    return DeadQueue(handler, names.dead_queue(handler))
+
+
+async def run_replay(
+    settings: Settings, queue: DeadQueue, selection: Selection | None = None, **options: object
+) -> MoveResult:
+    selection = selection or Selection()
+    async with await connect(settings, "test-replay") as connection:
+        return await replay_queue(
+            connection,
+            queue,
+            Names(settings.namespace),
+            lambda record: selection.matches(record, time.time()),
+            MoveOptions(run_id=new_run_id(), wait=5, **options),  # type: ignore[arg-type]
+        )
+
+
+def cli_env(settings: Settings) -> dict[str, str]:
+    return os.environ | {
+        "HOOKQ_AMQP_URL": settings.amqp_url,
+        "HOOKQ_REDIS_URL": settings.redis_url,
+        "HOOKQ_NAMESPACE": settings.namespace,
+        "HOOKQ_LOG_FORMAT": "json",
+    }
+
+
+def hookq(*args: str) -> list[str]:
+    return [sys.executable, "-c", "import sys; from hookq.cli import main; sys.exit(main())", *args]
+
+
+async def test_replay_sends_a_fresh_copy_once_and_records_the_replay(
+    settings: Settings, names: Names, amqp: AbstractRobustConnection
+) -> None:
+    await declare(amqp, names)
+    await publish_dead(amqp, names, [dead_message(f"r{i}", body={"n": i}) for i in range(20)])
+
+    result = await run_replay(settings, dead_queue(names))
+
+    assert [r.delivery_id for r in result.done] == [f"r{i}" for i in range(20)]
+    assert result.complete
+    assert not result.came_back
+    assert await ready(amqp, names.dead_queue(HANDLER)) == 0
+    channel = await amqp.channel()
+    queue = await channel.get_queue(names.handler_queue(HANDLER))
+    copies = [await queue.get(no_ack=True) for _ in range(20)]
+    assert await queue.get(no_ack=True, fail=False) is None
+    assert [c.headers[Header.DELIVERY_ID] for c in copies] == [f"r{i}" for i in range(20)]
+    copy = copies[7]
+    assert copy.body == b'{"n":7}'
+    assert copy.headers[Header.ATTEMPT] == 1
+    assert copy.headers[Header.REPLAYS] == 1
+    assert abs(float(copy.headers[Header.REPLAYED_AT]) - time.time()) < 60  # type: ignore[arg-type]
+    assert copy.headers[Header.SOURCE] == "plain"
+    history = copy.headers[Header.PREVIOUS_FAILURE]
+    assert isinstance(history, dict)
+    assert (history["error-type"], history["handler"], history["attempts"]) == (
+        "RuntimeError",
+        HANDLER,
+        5,
+    )
+    for gone in (Header.ERROR_TYPE, Header.TRACEBACK, Header.DEAD_AT, Header.FIRST_FAILED_AT):
+        assert gone not in copy.headers
+
+
+async def test_replaying_some_ids_leaves_the_others_in_place(
+    settings: Settings, names: Names, amqp: AbstractRobustConnection
+) -> None:
+    await declare(amqp, names)
+    ids = [f"s{i}" for i in range(30)]
+    await publish_dead(amqp, names, [dead_message(i) for i in ids])
+    chosen = {"s3", "s17", "s29"}
+
+    result = await run_replay(settings, dead_queue(names), Selection(ids=frozenset(chosen)))
+
+    assert {r.delivery_id for r in result.done} == chosen
+    assert await take_ids(amqp, names.handler_queue(HANDLER)) == ["s3", "s17", "s29"]
+    assert await take_ids(amqp, names.dead_queue(HANDLER)) == [i for i in ids if i not in chosen]
+
+
+async def test_unrouted_events_come_back_until_a_handler_binds_them(
+    settings: Settings, names: Names, amqp: AbstractRobustConnection
+) -> None:
+    await publish_unrouted(
+        amqp, names, [unrouted_message(f"u{i}", event_type="thread.new") for i in range(3)]
+    )
+    unrouted = DeadQueue(UNROUTED, names.unrouted_queue)
+    await eventually_ready(amqp, names.unrouted_queue, 3)
+
+    nobody = await run_replay(settings, unrouted)
+    assert [r.delivery_id for r in nobody.came_back] == ["u0", "u1", "u2"]
+    async with await connect(settings, "test") as connection:
+        back = await browse(connection, unrouted, settings.namespace)
+    assert [r.replays for r in back.records] == [1, 1, 1]
+
+    await declare(amqp, names, patterns=["plain.thread.*"])
+    bound = await run_replay(settings, unrouted)
+    assert [r.delivery_id for r in bound.done] == ["u0", "u1", "u2"]
+    assert not bound.came_back
+    assert await ready(amqp, names.unrouted_queue) == 0
+    assert await take_ids(amqp, names.handler_queue(HANDLER)) == ["u0", "u1", "u2"]
+
+
+async def test_replay_refuses_when_the_handler_queue_is_gone(
+    settings: Settings, names: Names, amqp: AbstractRobustConnection
+) -> None:
+    await declare(amqp, names)
+    await publish_dead(amqp, names, [dead_message("g1")])
+    channel = await amqp.channel()
+    await channel.queue_delete(names.handler_queue(HANDLER))
+
+    with pytest.raises(HandlerQueueMissing, match="start a worker"):
+        await run_replay(settings, dead_queue(names))
+    assert await take_ids(amqp, names.dead_queue(HANDLER)) == ["g1"]
+
+
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["kill-9", "ctrl-c"])
+async def test_a_replay_killed_half_way_then_run_again_moves_every_message_exactly_once(
+    settings: Settings, names: Names, amqp: AbstractRobustConnection, stop: signal.Signals
+) -> None:
+    await declare(amqp, names)
+    ids = [f"k{i:03d}" for i in range(300)]
+    await publish_dead(amqp, names, [dead_message(i) for i in ids])
+    env = cli_env(settings)
+    args = ("dlq", "replay", "--handler", HANDLER, "--all", "--json")
+
+    slow = subprocess.Popen(hookq(*args, "--rate", "100"), env=env, stdout=subprocess.DEVNULL)
+    try:
+        async with asyncio.timeout(30):
+            while await ready(amqp, names.handler_queue(HANDLER)) < 40:
+                await asyncio.sleep(0.02)
+    finally:
+        slow.send_signal(stop)
+        code = slow.wait()
+    assert code == (130 if stop == signal.SIGINT else -signal.SIGKILL)
+
+    # Once the broker has seen the connection go, every message is in exactly one queue.
+    async def total() -> int:
+        return await ready(amqp, names.dead_queue(HANDLER)) + await ready(
+            amqp, names.handler_queue(HANDLER)
+        )
+
+    async with asyncio.timeout(15):
+        while await total() != len(ids):
+            await asyncio.sleep(0.05)
+    moved_first = await take_ids(amqp, names.handler_queue(HANDLER))
+    assert 40 <= len(moved_first) < len(ids)
+
+    again = subprocess.run(hookq(*args), env=env, capture_output=True, timeout=60)
+    assert again.returncode == 0, again.stderr.decode()
+
+    moved_then = await take_ids(amqp, names.handler_queue(HANDLER))
+    assert sorted(moved_first + moved_then) == ids
+    assert await ready(amqp, names.dead_queue(HANDLER)) == 0
+
+
+async def test_events_the_real_worker_dead_lettered_run_once_more_after_a_replay(
+    settings: Settings, names: Names, amqp: AbstractRobustConnection, start_worker: StartWorker
+) -> None:
+    runs: Counter[str] = Counter()
+    broken = True
+
+    async def flaky(_event: StandardEvent, ctx: HandlerContext) -> None:
+        runs[ctx.delivery_id] += 1
+        if broken:
+            raise Reject("backend down")
+
+    spec = HandlerSpec(name=HANDLER, patterns=("standard.#",), func=flaky, timeout=5.0)
+    await start_worker(settings, spec)
+    channel = await amqp.channel(publisher_confirms=True)
+    ids = [f"e{i:02d}" for i in range(20)]
+    for delivery_id in ids:
+        await publish_event(channel, names, delivery_id, standard_body())
+    await eventually_ready(amqp, names.dead_queue(HANDLER), len(ids))
+    async with await connect(settings, "test") as connection:
+        snapshot = await browse(connection, dead_queue(names), settings.namespace)
+    assert sorted(r.delivery_id for r in snapshot.records) == ids
+    assert all("backend down" in r.error_message and r.attempts == 1 for r in snapshot.records)
+
+    broken = False  # the cause is fixed: put them back
+    replay = await asyncio.create_subprocess_exec(
+        *hookq("dlq", "replay", "--handler", HANDLER, "--all"), env=cli_env(settings)
+    )
+    assert await replay.wait() == 0
+
+    await eventually(lambda: all(runs[i] == 2 for i in ids))
+    await asyncio.sleep(0.3)  # nothing runs a third time
+    assert runs == Counter({i: 2 for i in ids})
+    assert await ready(amqp, names.dead_queue(HANDLER)) == 0
+    assert await ready(amqp, names.handler_queue(HANDLER)) == 0
