@@ -17,11 +17,13 @@ from worker.dlq.move import Progress as OnMoved
 from worker.dlq.records import DeadRecord
 
 ERROR_WIDTH = 60
+PIPE_WIDTH = 200
 
 
 def stdout() -> Console:
-    # Built per call so that redirected (and test-captured) stdout is honoured.
-    return Console(file=sys.stdout, soft_wrap=False)
+    # Built per call so that redirected (and test-captured) stdout is honoured. Off a terminal
+    # rich would wrap at 80 columns: wide lines grep better.
+    return Console(file=sys.stdout, width=None if sys.stdout.isatty() else PIPE_WIDTH)
 
 
 def note(text: str) -> None:
