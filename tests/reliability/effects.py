@@ -57,11 +57,11 @@ async def _effect(ctx: HandlerContext) -> None:
     await record("effect", ctx)
 
 
-@handler("#", name="rel-a", timeout=5.0, max_attempts=10, backoff=FAST_RETRY)
+@handler("#", name="rel-a", timeout=2.0, max_attempts=10, backoff=FAST_RETRY)
 async def record_a(event: BaseModel, ctx: HandlerContext) -> None:
     await _effect(ctx)
 
 
-@handler("#", name="rel-b", timeout=5.0, max_attempts=10, backoff=FAST_RETRY)
+@handler("#", name="rel-b", timeout=2.0, max_attempts=10, backoff=FAST_RETRY)
 async def record_b(event: BaseModel, ctx: HandlerContext) -> None:
     await _effect(ctx)

@@ -23,6 +23,8 @@ import psutil
 
 REPO = Path(__file__).resolve().parents[2]
 HOOKQ = Path(sys.executable).with_name("hookq")
+# The worker's log line once it consumes every handler's queue.
+WORKER_READY = '"worker consuming"'
 
 
 class ProcessFailed(RuntimeError):
@@ -129,16 +131,24 @@ class Fleet:
         self._wait_http(spawned, f"http://127.0.0.1:{port}/healthz", timeout=30)
         return spawned, port
 
-    def worker(self, *args: str, **env: str) -> Spawned:
-        """A ``hookq worker``, up once its metrics endpoint answers."""
-        port = free_port()
+    def worker(self, *args: str, wait: bool = True, **env: str) -> Spawned:
+        """A ``hookq worker``; with ``wait``, returned once it consumes every handler's queue."""
         spawned = self.spawn(
             "worker",
             [str(HOOKQ), "worker", *args],
-            self.env(HOOKQ_WORKER_METRICS_PORT=str(port), **env),
+            self.env(HOOKQ_WORKER_METRICS_PORT=str(free_port()), **env),
         )
-        self._wait_http(spawned, f"http://127.0.0.1:{port}/metrics", timeout=30)
+        if wait:
+            self.wait_consuming(spawned)
         return spawned
+
+    def wait_consuming(self, spawned: Spawned, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while WORKER_READY not in spawned.log_path.read_text(errors="replace"):
+            if not spawned.alive() or time.monotonic() > deadline:
+                self.stop(spawned)
+                raise ProcessFailed(f"worker {spawned.pid} not consuming: {spawned.log_tail()}")
+            time.sleep(0.05)
 
     def redis_server(self, port: int, data_dir: Path) -> Spawned:
         """A private Redis with an fsync-always append-only file: survives SIGKILL whole."""
