@@ -13,6 +13,7 @@ from collections import Counter
 
 import pytest
 from aio_pika.abc import AbstractRobustConnection
+from structlog.testing import capture_logs
 
 from handlers.api import HandlerContext, HandlerSpec, Reject
 from hookq.settings import Settings
@@ -75,9 +76,13 @@ async def test_replay_sends_a_fresh_copy_once_and_records_the_replay(
     await declare(amqp, names)
     await publish_dead(amqp, names, [dead_message(f"r{i}", body={"n": i}) for i in range(20)])
 
-    result = await run_replay(settings, dead_queue(names))
+    with capture_logs() as logs:
+        result = await run_replay(settings, dead_queue(names))
 
     assert [r.delivery_id for r in result.done] == [f"r{i}" for i in range(20)]
+    assert len([e for e in logs if e["event"] == "dlq message replayed"]) == 20
+    [summary] = [e for e in logs if e["event"] == "dlq queue done"]
+    assert (summary["moved"], summary["handler"], summary["stopped"]) == (20, HANDLER, None)
     assert result.complete
     assert not result.came_back
     assert await ready(amqp, names.dead_queue(HANDLER)) == 0

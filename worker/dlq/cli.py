@@ -118,6 +118,14 @@ def _runner(command: AsyncCommand) -> Callable[[argparse.Namespace, Settings], i
         except QueueBusy as exc:
             print(f"hookq dlq: {exc}", file=sys.stderr)
             return commands.EXIT_INCOMPLETE
+        except KeyboardInterrupt:
+            # What was committed stays done; everything else is back in its dead queue.
+            print(
+                "hookq dlq: interrupted; every message is either done or back in its queue: "
+                "run the command again to finish",
+                file=sys.stderr,
+            )
+            return 130
         except (OSError, aiormq.exceptions.AMQPError) as exc:
             print(f"hookq dlq: broker error: {type(exc).__name__}: {exc}", file=sys.stderr)
             return commands.EXIT_INCOMPLETE

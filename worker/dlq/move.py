@@ -24,11 +24,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import aiormq
+import structlog
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 
 from hookq.topology import Header
 from worker.dlq.records import DeadQueue, DeadRecord
 
+LOGGER = "hookq.dlq"
 IDLE = 0.3  # seconds without a delivery before asking the broker whether more is coming
 Select = Callable[[DeadRecord], bool]
 # Publishes whatever replaces the dead message (in the open transaction); None: just remove it.
@@ -91,6 +93,7 @@ async def move(
             await underlay.tx_commit()
             result.done.extend(pending)
             for record in pending:
+                _log_done(record, options.run_id, "replayed" if act else "purged")
                 if progress is not None:
                     progress(record)
             pending.clear()
@@ -143,7 +146,29 @@ async def move(
         with contextlib.suppress(aiormq.exceptions.AMQPError, RuntimeError):
             if not channel.is_closed:
                 await channel.close()
+    # Looked up per call, not cached at import: the CLI configures logging when it starts.
+    structlog.get_logger(LOGGER).info(
+        "dlq queue done",
+        queue=queue.name,
+        handler=queue.handler,
+        run_id=options.run_id,
+        moved=len(result.done),
+        came_back=len(result.came_back),
+        stopped=result.stopped or None,
+    )
     return result
+
+
+def _log_done(record: DeadRecord, run_id: str, what: str) -> None:
+    with structlog.contextvars.bound_contextvars(
+        delivery_id=record.delivery_id,
+        source=record.source,
+        event_type=record.event_type,
+        handler=record.handler,
+    ):
+        structlog.get_logger(LOGGER).debug(
+            f"dlq message {what}", run_id=run_id, queue=record.queue.name
+        )
 
 
 async def _consume(

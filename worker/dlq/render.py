@@ -9,10 +9,11 @@ from typing import Any
 
 import orjson
 from rich.console import Console
+from rich.json import JSON
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.syntax import Syntax
 from rich.table import Table
 
+from hookq.topology import Header
 from worker.dlq.move import Progress as OnMoved
 from worker.dlq.records import DeadRecord
 
@@ -39,7 +40,8 @@ def print_json(data: Any) -> None:
 
 
 def rows_table(rows: Sequence[Mapping[str, Any]], title: str) -> None:
-    table = Table(title=title, title_justify="left")
+    stdout().print(title, highlight=False)
+    table = Table()
     for column in ("#", "delivery id", "source", "event type", "handler", "att.", "error"):
         table.add_column(column, overflow="fold")
     table.add_column("failed at", no_wrap=True)
@@ -61,7 +63,7 @@ def rows_table(rows: Sequence[Mapping[str, Any]], title: str) -> None:
 
 
 def stats_table(entries: Sequence[Mapping[str, Any]]) -> None:
-    table = Table(title="dead letters", title_justify="left")
+    table = Table()
     for column in ("handler", "queue", "dead", "oldest failure", "newest failure", "errors"):
         table.add_column(column, overflow="fold")
     for e in entries:
@@ -92,13 +94,15 @@ def detail(d: Mapping[str, Any]) -> None:
         table.add_row(key, "" if value is None else str(value))
     console.print(table)
     console.print("[bold]headers[/]")
-    console.print(Syntax(_pretty(d["headers"]), "json", word_wrap=True))
+    # The traceback is printed below, in full lines.
+    headers = {k: v for k, v in d["headers"].items() if k != Header.TRACEBACK}
+    console.print(JSON(_pretty(headers)))
     if d["traceback"]:
         console.print("[bold]traceback[/]")
         console.print(d["traceback"], highlight=False, markup=False)
     console.print("[bold]body[/]")
     if d["body_is_json"]:
-        console.print(Syntax(_pretty(d["body"]), "json", word_wrap=True))
+        console.print(JSON(_pretty(d["body"])))
     else:
         console.print(d["body"], highlight=False, markup=False)
 

@@ -60,6 +60,7 @@ def queue_summary(snapshot: Snapshot) -> dict[str, Any]:
         "handler": snapshot.queue.handler,
         "queue": snapshot.queue.name,
         "exists": snapshot.exists,
+        "ready": snapshot.ready,  # waiting when the browse began, by the broker's count
         "seen": len(snapshot.records),
         "complete": snapshot.complete,
         "other_consumers": snapshot.other_consumers,
