@@ -271,8 +271,8 @@ class CustomerDeleted(PlainEvent):
 
 
 class CustomerChanged(PlainEvent):
-    """A customer was created or updated (``changeType`` ADDED or UPDATED): the older,
-    combined form of customer_created and customer_updated."""
+    """A customer was created or updated, in one event type (``changeType`` ADDED or UPDATED;
+    ``previousCustomer`` is null when ADDED)."""
 
     type: Literal["customer.customer_changed"]
     payload: g.CustomerChangedPayload
