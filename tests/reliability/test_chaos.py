@@ -1,0 +1,115 @@
+"""Workers killed with SIGKILL while events flow: nothing acknowledged is lost, and every second
+effect is explained by a kill.
+
+The real processes: one ingress, two or more workers running two recording handlers, the shared
+RabbitMQ and Redis. A tenth of the events is delivered twice, as providers retry. Every few
+seconds a busy worker is killed (its pid and the time recorded) and a new one started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import redis.asyncio as aioredis
+
+from hookq.settings import Settings
+from hookq.topology import Names
+from tests.reliability import senders
+from tests.reliability.conftest import Scale
+from tests.reliability.ledger import Effect, judge
+from tests.reliability.load import (
+    RECORDER_NAMES,
+    RECORDERS,
+    leftover_messages,
+    read_effects,
+    send_all,
+    wait_for_effects,
+    with_retries_of,
+)
+from tests.reliability.procs import WORKER_READY, Fleet, Kill, Spawned
+from tests.reliability.summary import SUMMARY
+
+CLAIM_LEASE = 3.0
+
+
+def worker_env() -> dict[str, str]:
+    return {
+        "HOOKQ_HANDLER_MODULES": "tests.reliability.effects",
+        "HOOKQ_BUILTIN_HANDLERS": "",
+        "HOOKQ_CLAIM_LEASE": str(CLAIM_LEASE),
+        "HOOKQ_PREFETCH": "4",
+        # Slower than the ingress: a backlog builds, so each kill lands on a busy worker.
+        "HOOKQ_TEST_EFFECT_DELAY": "0.05",
+    }
+
+
+def consuming(worker: Spawned) -> bool:
+    return worker.alive() and WORKER_READY in worker.log_path.read_text(errors="replace")
+
+
+def mid_flight(kill: Kill, effects: list[Effect], window: float = 1.0) -> bool:
+    """The killed worker had made an effect within ``window`` seconds before its kill."""
+    return any(e.pid == kill.pid and kill.at - window <= e.at <= kill.at for e in effects)
+
+
+class Chaos:
+    """Kills a consuming worker every ``interval`` seconds and starts a new one in its place."""
+
+    def __init__(self, fleet: Fleet, workers: list[Spawned], interval: float, kills: int) -> None:
+        self.fleet, self.workers = fleet, workers
+        self.interval, self.target = interval, kills
+        self.rng = random.Random(7)
+
+    async def run(self, sending_done: asyncio.Event) -> None:
+        while not (sending_done.is_set() and len(self.fleet.kills) >= self.target):
+            await asyncio.sleep(self.interval)
+            ready = [w for w in self.workers if consuming(w)]
+            if not ready:
+                continue
+            victim = self.rng.choice(ready)
+            self.fleet.kill(victim)
+            self.workers.remove(victim)
+            self.workers.append(self.fleet.worker(wait=False, **worker_env()))
+            self.fleet.restarts += 1
+
+
+async def test_sigkilled_workers_lose_nothing_and_duplicate_only_on_kills(
+    fleet: Fleet, settings: Settings, names: Names, scale: Scale, redis_client: aioredis.Redis
+) -> None:
+    _ingress, port = fleet.ingress()
+    workers = [fleet.worker(wait=False, **worker_env()) for _ in range(3 if scale.full else 2)]
+    for worker in workers:
+        fleet.wait_consuming(worker)
+
+    events = [senders.standard("rel.chaos", {"n": n}) for n in range(scale.events)]
+    traffic = with_retries_of(events, every=10, rng=random.Random(3))
+    chaos = Chaos(fleet, workers, interval=3.0 if scale.full else 1.0, kills=scale.kills)
+    sending_done = asyncio.Event()
+    killing = asyncio.create_task(chaos.run(sending_done))
+    outcomes = await send_all(f"http://127.0.0.1:{port}", traffic)
+    sending_done.set()
+    await killing
+
+    key = names.redis_key("effects")
+    await wait_for_effects(redis_client, key, outcomes.acked, RECORDER_NAMES, timeout=180)
+    # Redelivered messages wait out a dead worker's claim lease before running: let them.
+    await asyncio.sleep(CLAIM_LEASE + 2)
+    for worker in list(workers):
+        assert fleet.stop(worker) == 0, f"worker did not stop cleanly: {worker.log_tail()}"
+    left = await leftover_messages(settings.amqp_url, names, RECORDERS)
+    found = await read_effects(redis_client, key)
+
+    verdict = judge(outcomes.acked, RECORDER_NAMES, found, fleet.kills, outcomes.ambiguous)
+    SUMMARY.add(verdict, events=len(events), kills=len(fleet.kills), restarts=fleet.restarts)
+    landed = sum(mid_flight(kill, found) for kill in fleet.kills)
+    print(f"chaos: {verdict.duplicated} duplicates, {landed}/{len(fleet.kills)} kills mid-flight")
+
+    assert not outcomes.refused, f"events refused: {list(outcomes.refused.items())[:3]}"
+    assert outcomes.acked == {e.delivery_id for e in events}, "the ingress did not ack them all"
+    assert len(fleet.kills) >= scale.kills
+    assert landed >= 1, "no kill hit a worker while it was processing"
+    assert not left, f"messages left over (dead-lettered or stuck): {left}"
+    assert not verdict.lost, verdict.problems()
+    assert not verdict.unexplained, verdict.problems()
+    assert not verdict.unexpected, verdict.problems()
