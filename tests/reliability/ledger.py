@@ -24,7 +24,7 @@ class Effect:
     kind: str = "effect"
 
     @classmethod
-    def from_record(cls, raw: bytes) -> Effect:
+    def from_record(cls, raw: bytes | str) -> Effect:
         entry = orjson.loads(raw)
         return cls(entry["h"], entry["d"], entry["pid"], entry["t"], entry["a"], entry["k"])
 
