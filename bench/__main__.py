@@ -21,6 +21,7 @@ from pathlib import Path
 from bench import broker
 from bench.context import BenchContext
 from bench.report import Row, failed, machine, markdown, save
+from hookq.logs import configure_logging
 from hookq.runtime import run
 from hookq.settings import Settings
 from hookq.topology import Names
@@ -38,6 +39,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="2 s runs, small queues: CI smoke")
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma list of {PARTS}")
     parser.add_argument("--concurrency", type=int, default=64, help="wrk connections")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="ingress runs per server, alternated (median)"
+    )
     parser.add_argument("--rate", type=float, default=500.0, help="end-to-end events/s")
     parser.add_argument("--worker-events", type=int, default=20_000, help="pre-loaded messages")
     parser.add_argument("--amqp-url", default=defaults.amqp_url)
@@ -49,7 +53,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown part(s) {sorted(unknown)}; known: {', '.join(PARTS)}")
     if args.quick:
-        args.duration, args.worker_events = 2.0, 2000
+        args.duration, args.worker_events, args.rounds = 2.0, 2000, 1
     return args
 
 
@@ -90,6 +94,8 @@ async def run_parts(ctx: BenchContext, parts: list[str]) -> list[Row]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # The bench's own hookq objects (the pre-load publisher) log only trouble, to stderr.
+    configure_logging(Settings(log_level="WARNING", log_format="console"))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = args.results / stamp
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -103,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         rate=args.rate,
         worker_events=args.worker_events,
         warmup=not args.quick,
+        rounds=max(1, args.rounds),
     )
     meta = {
         "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),

@@ -20,6 +20,7 @@ class BenchContext:
     rate: float  # end-to-end events/s
     worker_events: int  # messages pre-loaded for the worker runs
     warmup: bool
+    rounds: int = 1  # ingress: alternating runs of the ceiling and hookq; medians reported
     prefetch: int = 32  # hookq's default (Settings.prefetch); the ack-only consumer uses it too
     declared_queues: list[str] = field(default_factory=list)
 
