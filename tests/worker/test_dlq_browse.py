@@ -181,3 +181,42 @@ async def test_browsing_1000_while_dead_letters_arrive_two_operators_browse_and_
     assert sorted(handler_queue_ids) == sorted(replayed_ids)
     left = await take_ids(amqp, names.dead_queue(HANDLER))
     assert left == [i for i in original if i not in replayed_ids] + arriving
+
+
+async def test_a_session_holding_messages_makes_a_browse_partial_and_a_replay_wait(
+    settings: Settings, names: Names, amqp: AbstractRobustConnection
+) -> None:
+    await declare(amqp, names)
+    ids = [f"h{i}" for i in range(10)]
+    await publish_dead(amqp, names, [dead_message(i) for i in ids])
+    # Another session (a slow replay, say) holds the first three, unacked.
+    holder = await amqp.channel()
+    await holder.set_qos(prefetch_count=3)
+    held: asyncio.Queue[object] = asyncio.Queue()
+    await (await holder.get_queue(names.dead_queue(HANDLER))).consume(held.put)
+    async with asyncio.timeout(10):
+        while held.qsize() < 3:
+            await asyncio.sleep(0.02)
+
+    async with await connect(settings, "test") as connection:
+        partial = await browse(connection, queue_of(names), settings.namespace, wait=0.2)
+        assert ids_of(partial) == ids[3:]
+        assert not partial.complete
+        assert partial.other_consumers == 1
+
+        async def release_soon() -> None:
+            await asyncio.sleep(0.5)
+            await holder.close()  # its three go back to the head of the queue
+
+        release = asyncio.create_task(release_soon())
+        result = await replay_queue(
+            connection,
+            queue_of(names),
+            names,
+            lambda _record: True,
+            MoveOptions(run_id=new_run_id(), window=100, wait=10),
+        )
+        await release
+    assert result.complete
+    assert sorted(r.delivery_id for r in result.done) == ids
+    assert sorted(await take_ids(amqp, names.handler_queue(HANDLER))) == ids
