@@ -17,31 +17,14 @@ from hookq.settings import Settings
 from hookq.topology import Names
 from tests.reliability import senders
 from tests.reliability.conftest import Scale
-from tests.reliability.ledger import Effect, judge
-from tests.reliability.load import (
-    RECORDER_NAMES,
-    RECORDERS,
-    leftover_messages,
-    read_effects,
-    send_all,
-    wait_for_effects,
-    with_retries_of,
-)
+from tests.reliability.ledger import Effect
+from tests.reliability.load import with_retries_of
 from tests.reliability.procs import WORKER_READY, Fleet, Kill, Spawned
+from tests.reliability.scenario import settle_and_judge, start_workers, traffic_while, worker_env
 from tests.reliability.summary import SUMMARY
 
-CLAIM_LEASE = 3.0
-
-
-def worker_env() -> dict[str, str]:
-    return {
-        "HOOKQ_HANDLER_MODULES": "tests.reliability.effects",
-        "HOOKQ_BUILTIN_HANDLERS": "",
-        "HOOKQ_CLAIM_LEASE": str(CLAIM_LEASE),
-        "HOOKQ_PREFETCH": "4",
-        # Slower than the ingress: a backlog builds, so each kill lands on a busy worker.
-        "HOOKQ_TEST_EFFECT_DELAY": "0.05",
-    }
+# Slower than the ingress: a backlog builds, so each kill lands on a busy worker.
+EFFECT_DELAY = {"HOOKQ_TEST_EFFECT_DELAY": "0.05"}
 
 
 def consuming(worker: Spawned) -> bool:
@@ -70,7 +53,7 @@ class Chaos:
             victim = self.rng.choice(ready)
             self.fleet.kill(victim)
             self.workers.remove(victim)
-            self.workers.append(self.fleet.worker(wait=False, **worker_env()))
+            self.workers.append(self.fleet.worker(wait=False, **worker_env(**EFFECT_DELAY)))
             self.fleet.restarts += 1
 
 
@@ -78,38 +61,23 @@ async def test_sigkilled_workers_lose_nothing_and_duplicate_only_on_kills(
     fleet: Fleet, settings: Settings, names: Names, scale: Scale, redis_client: aioredis.Redis
 ) -> None:
     _ingress, port = fleet.ingress()
-    workers = [fleet.worker(wait=False, **worker_env()) for _ in range(3 if scale.full else 2)]
-    for worker in workers:
-        fleet.wait_consuming(worker)
-
+    workers = start_workers(fleet, 3 if scale.full else 2, **EFFECT_DELAY)
     events = [senders.standard("rel.chaos", {"n": n}) for n in range(scale.events)]
     traffic = with_retries_of(events, every=10, rng=random.Random(3))
     chaos = Chaos(fleet, workers, interval=3.0 if scale.full else 1.0, kills=scale.kills)
-    sending_done = asyncio.Event()
-    killing = asyncio.create_task(chaos.run(sending_done))
-    outcomes = await send_all(f"http://127.0.0.1:{port}", traffic)
-    sending_done.set()
-    await killing
+    outcomes = await traffic_while(port, traffic, chaos.run)
+    result = await settle_and_judge(fleet, workers, settings, names, redis_client, outcomes)
 
-    key = names.redis_key("effects")
-    await wait_for_effects(redis_client, key, outcomes.acked, RECORDER_NAMES, timeout=180)
-    # Redelivered messages wait out a dead worker's claim lease before running: let them.
-    await asyncio.sleep(CLAIM_LEASE + 2)
-    for worker in list(workers):
-        assert fleet.stop(worker) == 0, f"worker did not stop cleanly: {worker.log_tail()}"
-    left = await leftover_messages(settings.amqp_url, names, RECORDERS)
-    found = await read_effects(redis_client, key)
-
-    verdict = judge(outcomes.acked, RECORDER_NAMES, found, fleet.kills, outcomes.ambiguous)
+    verdict = result.verdict
     SUMMARY.add(verdict, events=len(events), kills=len(fleet.kills), restarts=fleet.restarts)
-    landed = sum(mid_flight(kill, found) for kill in fleet.kills)
+    landed = sum(mid_flight(kill, result.effects) for kill in fleet.kills)
     print(f"chaos: {verdict.duplicated} duplicates, {landed}/{len(fleet.kills)} kills mid-flight")
 
     assert not outcomes.refused, f"events refused: {list(outcomes.refused.items())[:3]}"
     assert outcomes.acked == {e.delivery_id for e in events}, "the ingress did not ack them all"
     assert len(fleet.kills) >= scale.kills
     assert landed >= 1, "no kill hit a worker while it was processing"
-    assert not left, f"messages left over (dead-lettered or stuck): {left}"
+    assert not result.left, f"messages left over (dead-lettered or stuck): {result.left}"
     assert not verdict.lost, verdict.problems()
     assert not verdict.unexplained, verdict.problems()
     assert not verdict.unexpected, verdict.problems()

@@ -1,0 +1,95 @@
+"""The shape every fault scenario shares: start an ingress and workers, send traffic while
+something is broken on purpose, then let the system settle and judge what it did."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from handlers.api import HandlerSpec
+from hookq.settings import Settings
+from hookq.topology import Names
+from tests.reliability import senders
+from tests.reliability.ledger import Effect, Verdict, judge
+from tests.reliability.load import (
+    RECORDERS,
+    Outcomes,
+    leftover_messages,
+    read_effects,
+    send_all,
+    wait_for_effects,
+)
+from tests.reliability.procs import Fleet, Spawned
+
+CLAIM_LEASE = 3.0
+
+
+def worker_env(**extra: str) -> dict[str, str]:
+    """Workers running the recording handlers only, with a short claim lease."""
+    return {
+        "HOOKQ_HANDLER_MODULES": "tests.reliability.effects",
+        "HOOKQ_BUILTIN_HANDLERS": "",
+        "HOOKQ_CLAIM_LEASE": str(CLAIM_LEASE),
+        "HOOKQ_PREFETCH": "4",
+        **extra,
+    }
+
+
+def start_workers(fleet: Fleet, count: int, **env: str) -> list[Spawned]:
+    workers = [fleet.worker(wait=False, **worker_env(**env)) for _ in range(count)]
+    for worker in workers:
+        fleet.wait_consuming(worker)
+    return workers
+
+
+async def traffic_while(
+    port: int,
+    requests: Sequence[senders.Request],
+    disrupt: Callable[[asyncio.Event], Coroutine[Any, Any, None]],
+) -> Outcomes:
+    """Send ``requests`` while ``disrupt`` runs; it is told when the sending is over and is
+    awaited before returning."""
+    sending_done = asyncio.Event()
+    disrupting = asyncio.create_task(disrupt(sending_done))
+    try:
+        outcomes = await send_all(f"http://127.0.0.1:{port}", requests)
+    finally:
+        sending_done.set()
+        await disrupting
+    return outcomes
+
+
+@dataclass
+class Result:
+    outcomes: Outcomes
+    effects: list[Effect]
+    verdict: Verdict
+    left: dict[str, int]
+
+
+async def settle_and_judge(
+    fleet: Fleet,
+    workers: Sequence[Spawned],
+    settings: Settings,
+    names: Names,
+    redis_client: aioredis.Redis,
+    outcomes: Outcomes,
+    specs: Sequence[HandlerSpec] = RECORDERS,
+    timeout: float = 180.0,
+) -> Result:
+    """Wait for the acked events' effects, then a lease more (redelivered runs wait for a dead
+    worker's claim), stop the workers cleanly and count what is left in the queues."""
+    key, handlers = names.redis_key("effects"), [spec.name for spec in specs]
+    await wait_for_effects(redis_client, key, outcomes.acked, handlers, timeout)
+    await asyncio.sleep(CLAIM_LEASE + 2)
+    for worker in workers:
+        if worker.alive():
+            assert fleet.stop(worker) == 0, f"worker did not stop cleanly: {worker.log_tail()}"
+    left = await leftover_messages(settings.amqp_url, names, specs)
+    found = await read_effects(redis_client, key)
+    verdict = judge(outcomes.acked, handlers, found, fleet.kills, outcomes.ambiguous)
+    return Result(outcomes, found, verdict, left)

@@ -1,0 +1,93 @@
+"""RabbitMQ lost during ingress load: no 2xx for an event the broker does not hold, and every
+2xx event has its effect, none twice.
+
+CI simulates the outage with a TCP proxy between the ingress and the broker that the test cuts
+and restores (the shared broker stays up for the rest of the suite). The full run
+(``HOOKQ_RELIABILITY_FULL=1``) restarts the real RabbitMQ: ``rabbitmqctl stop_app`` then
+``start_app``, twice, while the traffic flows; workers and ingress must reconnect by themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from urllib.parse import urlsplit, urlunsplit
+
+import redis.asyncio as aioredis
+
+from hookq.settings import Settings
+from hookq.topology import Names
+from tests.ingress.proxy import TcpProxy
+from tests.reliability import senders
+from tests.reliability.conftest import Scale
+from tests.reliability.procs import Fleet
+from tests.reliability.scenario import settle_and_judge, start_workers, traffic_while
+from tests.reliability.summary import SUMMARY
+
+OUTAGES = 3
+OUTAGE_SECONDS = 1.5
+
+
+def via(url: str, port: int) -> str:
+    parts = urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)
+    host = f"127.0.0.1:{port}"
+    return urlunsplit(parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host))
+
+
+def rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
+
+
+async def restart_broker() -> None:
+    """The shared RabbitMQ, stopped and started again (full run only)."""
+    try:
+        await asyncio.to_thread(rabbitmqctl, "stop_app")
+        await asyncio.sleep(OUTAGE_SECONDS)
+    finally:
+        await asyncio.to_thread(rabbitmqctl, "start_app")
+    await asyncio.to_thread(rabbitmqctl, "await_startup")
+
+
+async def test_broker_outage_during_ingress_load_acks_only_what_is_queued(
+    fleet: Fleet, settings: Settings, names: Names, scale: Scale, redis_client: aioredis.Redis
+) -> None:
+    broker = urlsplit(settings.amqp_url)
+    proxy = TcpProxy(broker.hostname or "127.0.0.1", broker.port or 5672)
+    proxy_port = await proxy.start()
+    # In the full run the ingress talks to the broker directly: the broker itself restarts.
+    amqp_url = settings.amqp_url if scale.full else via(settings.amqp_url, proxy_port)
+    _ingress, port = fleet.ingress(HOOKQ_AMQP_URL=amqp_url, HOOKQ_PUBLISH_TIMEOUT="2")
+    workers = start_workers(fleet, 2)
+    outages = OUTAGES if not scale.full else 2
+
+    async def break_the_broker(sending_done: asyncio.Event) -> None:
+        for _ in range(outages):
+            await asyncio.sleep(1.0)
+            if scale.full:
+                await restart_broker()
+            else:
+                await proxy.cut()
+                await asyncio.sleep(OUTAGE_SECONDS)
+                await proxy.restore()
+            fleet.restarts += 1
+
+    events = [senders.standard("rel.outage", {"n": n}) for n in range(scale.outage_events)]
+    try:
+        outcomes = await traffic_while(port, events, break_the_broker)
+    finally:
+        await proxy.cut()
+    result = await settle_and_judge(fleet, workers, settings, names, redis_client, outcomes)
+    verdict = result.verdict
+    SUMMARY.add(verdict, events=len(events), restarts=outages)
+    refusals = outcomes.statuses[503] + outcomes.statuses[0]
+    print(f"broker outage: {refusals} answers 503 or none, {len(outcomes.ambiguous)} never acked")
+
+    assert refusals > 0, "the outage was never seen by the ingress: the scenario did not bite"
+    assert not outcomes.refused, f"events refused: {list(outcomes.refused.items())[:3]}"
+    assert not verdict.lost, f"2xx without the event in the broker: {verdict.problems()}"
+    assert verdict.duplicated == 0, f"an effect ran twice: {verdict.problems()}"
+    assert not verdict.unexpected, verdict.problems()
+    assert not result.left, f"messages left over: {result.left}"
+    # Providers retry until acknowledged: with the outages over, every event got through.
+    assert outcomes.acked == {e.delivery_id for e in events}
