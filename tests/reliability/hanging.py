@@ -16,7 +16,8 @@ HANG_TIMEOUT = 1.5
 
 
 def _wants_hang(event: BaseModel) -> bool:
-    data = (event.model_extra or {}).get("data")
+    # ``data`` may be a declared field or an extra one, depending on the source's model.
+    data = event.model_dump().get("data")
     return isinstance(data, dict) and data.get("hang") is True
 
 
