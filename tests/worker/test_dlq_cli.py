@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import MutableMapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import aio_pika
 import orjson
 import pytest
+from structlog.contextvars import merge_contextvars
+from structlog.testing import capture_logs
 
-from hookq.cli import main
+from hookq.cli import build_parser
 from hookq.settings import Settings
 from hookq.topology import Names
 from tests.conftest import LIVECHAT_SECRET, STARYA_SECRET
@@ -30,34 +34,38 @@ from tests.worker.test_dlq_records import (
     unrouted_message,
 )
 
-Cli = Callable[..., tuple[int, str, str]]
 DAY = 86400.0
 
 
-@pytest.fixture
-def cli(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Cli:
-    for name, value in {
-        "HOOKQ_AMQP_URL": settings.amqp_url,
-        "HOOKQ_REDIS_URL": settings.redis_url,
-        "HOOKQ_NAMESPACE": settings.namespace,
-        "HOOKQ_LIVECHAT_SECRETS": LIVECHAT_SECRET,
-        "HOOKQ_STARYA_SECRETS": STARYA_SECRET,
-        "HOOKQ_LOG_FORMAT": "json",
-    }.items():
-        monkeypatch.setenv(name, value)
+@dataclass
+class Cli:
+    """``hookq dlq ...`` through the real parser and commands, on the test's settings.
 
-    def invoke(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            code = main(["dlq", *args])
-        except SystemExit as exc:  # argparse's own usage errors
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
+    Not ``hookq.cli.main``: it configures logging process-wide (to pytest's captured stderr,
+    which later tests would find closed). The subprocess tests in test_dlq_replay run ``main``.
+    """
+
+    settings: Settings
+    capsys: pytest.CaptureFixture[str]
+    logs: list[MutableMapping[str, Any]] = field(default_factory=list)
+
+    def __call__(self, *args: str) -> tuple[int, str, str]:
+        self.capsys.readouterr()
+        # Logs are captured (structlog's default would print them to stdout, amid the JSON).
+        with capture_logs(processors=[merge_contextvars]) as self.logs:
+            try:
+                parsed = build_parser().parse_args(["dlq", *args])
+                code = parsed.run(parsed, self.settings)
+            except SystemExit as exc:  # argparse's own usage errors
+                code = int(exc.code or 0)
+        out, err = self.capsys.readouterr()
         return code, out, err
 
-    return invoke
+
+@pytest.fixture
+def cli(settings: Settings, capsys: pytest.CaptureFixture[str]) -> Cli:
+    # The test settings carry the sources' secrets: redaction must mask them.
+    return Cli(settings, capsys)
 
 
 def given(
@@ -253,17 +261,19 @@ def test_purge_needs_yes_and_a_selection_and_removes_only_what_is_old(
     code, out, _ = cli("purge", "--handler", HANDLER, "--older-than", "1d", "--yes", "--json")
     assert code == 0
     assert [m["delivery_id"] for m in orjson.loads(out)["queues"][0]["done"]] == ["old1", "old2"]
+    [summary] = [e for e in cli.logs if e["event"] == "dlq queue done"]
+    assert (summary["moved"], summary["queue"]) == (2, names.dead_queue(HANDLER))
+    purged = [e["delivery_id"] for e in cli.logs if e["event"] == "dlq message purged"]
+    assert purged == ["old1", "old2"]
     assert cli("purge", "--handler", HANDLER, "--older-than", "1d", "--yes")[0] == 1
     assert left_in(settings, names.dead_queue(HANDLER)) == ["new1", "new2"]
 
 
-def test_bad_handler_names_and_an_unreachable_broker(
-    settings: Settings, cli: Cli, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_bad_handler_names_and_an_unreachable_broker(settings: Settings, cli: Cli) -> None:
     code, _, err = cli("list", "--handler", "Not A Name")
     assert code == 2
     assert "invalid handler name" in err
-    monkeypatch.setenv("HOOKQ_AMQP_URL", "amqp://guest:guest@127.0.0.1:1/")
+    cli.settings = settings.model_copy(update={"amqp_url": "amqp://guest:guest@127.0.0.1:1/"})
     code, _, err = cli("stats", "--handler", HANDLER)
     assert code == 3
     assert "broker error" in err

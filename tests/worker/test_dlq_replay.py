@@ -80,7 +80,6 @@ async def test_replay_sends_a_fresh_copy_once_and_records_the_replay(
         result = await run_replay(settings, dead_queue(names))
 
     assert [r.delivery_id for r in result.done] == [f"r{i}" for i in range(20)]
-    assert len([e for e in logs if e["event"] == "dlq message replayed"]) == 20
     [summary] = [e for e in logs if e["event"] == "dlq queue done"]
     assert (summary["moved"], summary["handler"], summary["stopped"]) == (20, HANDLER, None)
     assert result.complete

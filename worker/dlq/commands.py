@@ -120,47 +120,64 @@ async def purge(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _move(args: argparse.Namespace, settings: Settings, verb: str) -> int:
-    selection, now, names = _selection(args), time.time(), Names(settings.namespace)
+    selection, now = _selection(args), time.time()
     redactor = Redactor.from_settings(settings)
     async with await connect(settings, verb) as connection:
         snapshots = await _snapshots(connection, settings, args)
         planned = {s.queue: [r for r in s.records if selection.matches(r, now)] for s in snapshots}
-        total = sum(len(records) for records in planned.values())
-        if total == 0:
+        planned = {queue: records for queue, records in planned.items() if records}
+        if not planned:
             return _nothing(args, verb)
         if args.dry_run:
             return _dry_run(args, verb, planned, redactor)
-        run_id = new_run_id()
-        filtered = selection != Selection()
+        rate = getattr(args, "rate", None)
         options = MoveOptions(
-            run_id=run_id,
-            rate=getattr(args, "rate", None),
+            run_id=new_run_id(),
+            rate=rate,
             # Unfiltered, every message is taken: a small window leaves the rest browsable.
-            window=None if filtered else (2 if getattr(args, "rate", None) else 100),
+            window=None if selection != Selection() else (2 if rate else 100),
             wait=args.wait_others,
         )
-        results: list[MoveResult] = []
-        failures: list[str] = []
+        total = sum(len(records) for records in planned.values())
         with render.progress(total, verb, enabled=not args.json) as advance:
-            for queue, records in planned.items():
-                if not records:
-                    continue
-                select = _selector(selection, now)
-                try:
-                    if verb == "replay":
-                        result = await replay_queue(
-                            connection, queue, names, select, options, advance
-                        )
-                    else:
-                        result = await purge_queue(
-                            connection, queue, settings.namespace, select, options, advance
-                        )
-                except HandlerQueueMissing as exc:
-                    failures.append(str(exc))
-                    render.error(str(exc))
-                    continue
-                results.append(result)
-    return _summarise(args, verb, run_id, results, failures, redactor)
+            results, failures = await _run_moves(
+                connection,
+                settings,
+                verb,
+                list(planned),
+                _selector(selection, now),
+                options,
+                advance,
+            )
+    return _summarise(args, verb, options.run_id, results, failures, redactor)
+
+
+async def _run_moves(
+    connection: AbstractConnection,
+    settings: Settings,
+    verb: str,
+    queues: Sequence[DeadQueue],
+    select: Callable[[DeadRecord], bool],
+    options: MoveOptions,
+    advance: Callable[[DeadRecord], None],
+) -> tuple[list[MoveResult], list[str]]:
+    results: list[MoveResult] = []
+    failures: list[str] = []
+    names = Names(settings.namespace)
+    for queue in queues:
+        try:
+            if verb == "replay":
+                result = await replay_queue(connection, queue, names, select, options, advance)
+            else:
+                result = await purge_queue(
+                    connection, queue, settings.namespace, select, options, advance
+                )
+        except HandlerQueueMissing as exc:
+            failures.append(str(exc))
+            render.error(str(exc))
+            continue
+        results.append(result)
+    return results, failures
 
 
 def _selector(selection: Selection, now: float) -> Callable[[DeadRecord], bool]:

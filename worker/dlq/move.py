@@ -83,64 +83,10 @@ async def move(
     options: MoveOptions,
     progress: Progress | None = None,
 ) -> MoveResult:
-    result = MoveResult(queue)
     channel, inbox = await _consume(connection, queue, options)
-    underlay = await channel.get_underlay_channel()
-    pending: list[DeadRecord] = []
-
-    async def commit() -> None:
-        if pending:
-            await underlay.tx_commit()
-            result.done.extend(pending)
-            for record in pending:
-                _log_done(record, options.run_id, "replayed" if act else "purged")
-                if progress is not None:
-                    progress(record)
-            pending.clear()
-
-    batch = 1 if options.rate else max(1, options.batch)
-    pacer, held, position = _Pacer(options.rate), 0, 0
-    waited_since: float | None = None
-    loop = asyncio.get_running_loop()
     try:
-        while True:
-            try:
-                message = await asyncio.wait_for(inbox.get(), IDLE)
-            except TimeoutError:
-                await commit()
-                declared = await channel.declare_queue(queue.name, passive=True)
-                ready = declared.declaration_result.message_count or 0
-                others = (declared.declaration_result.consumer_count or 1) - 1
-                if not inbox.empty():
-                    continue
-                if options.window and held >= options.window:
-                    break  # everything we can still see is held: nothing left to do
-                if ready == 0 and others == 0:
-                    break
-                if ready == 0:  # another session holds messages: they come back to us
-                    waited_since = waited_since or loop.time()
-                    if loop.time() - waited_since > options.wait:
-                        result.stopped = f"{others} other session(s) still hold messages"
-                        break
-                continue
-            waited_since = None
-            record = DeadRecord.from_message(message, queue, position, namespace)
-            position += 1
-            if record.headers.get(Header.REPLAY_ID) == options.run_id:
-                result.came_back.append(record)
-                held += 1
-                continue
-            if not select(record):
-                held += 1
-                continue
-            await pacer.wait()
-            if act is not None:
-                await act(channel, record)
-            await message.ack()
-            pending.append(record)
-            if len(pending) >= batch:
-                await commit()
-        await commit()
+        mover = _Mover(channel, inbox, queue, namespace, select, act, options, progress)
+        result = await mover.run()
     finally:
         # Uncommitted work is rolled back; held messages go back to their places.
         with contextlib.suppress(aiormq.exceptions.AMQPError, RuntimeError):
@@ -157,6 +103,95 @@ async def move(
         stopped=result.stopped or None,
     )
     return result
+
+
+class _Mover:
+    """One pass over a queue on a transactional channel: take, act, ack, commit in batches."""
+
+    def __init__(
+        self,
+        channel: AbstractChannel,
+        inbox: asyncio.Queue[AbstractIncomingMessage],
+        queue: DeadQueue,
+        namespace: str,
+        select: Select,
+        act: Act | None,
+        options: MoveOptions,
+        progress: Progress | None,
+    ) -> None:
+        self._channel, self._inbox, self._queue = channel, inbox, queue
+        self._namespace, self._select, self._act = namespace, select, act
+        self._options, self._progress = options, progress
+        self._batch = 1 if options.rate else max(1, options.batch)
+        self._pacer = _Pacer(options.rate)
+        self._pending: list[DeadRecord] = []
+        self._held = 0  # delivered to us, not taken: returned to their places at the end
+        self._position = 0
+        self._waiting_since: float | None = None
+        self.result = MoveResult(queue)
+
+    async def run(self) -> MoveResult:
+        while True:
+            try:
+                message = await asyncio.wait_for(self._inbox.get(), IDLE)
+            except TimeoutError:
+                await self._commit()
+                if await self._finished():
+                    break
+                continue
+            self._waiting_since = None
+            await self._take(message)
+        await self._commit()
+        return self.result
+
+    async def _take(self, message: AbstractIncomingMessage) -> None:
+        record = DeadRecord.from_message(message, self._queue, self._position, self._namespace)
+        self._position += 1
+        if record.headers.get(Header.REPLAY_ID) == self._options.run_id:
+            self.result.came_back.append(record)
+            self._held += 1
+            return
+        if not self._select(record):
+            self._held += 1
+            return
+        await self._pacer.wait()
+        if self._act is not None:
+            await self._act(self._channel, record)
+        await message.ack()  # takes effect at commit, together with the act's publish
+        self._pending.append(record)
+        if len(self._pending) >= self._batch:
+            await self._commit()
+
+    async def _commit(self) -> None:
+        if not self._pending:
+            return
+        await (await self._channel.get_underlay_channel()).tx_commit()
+        self.result.done.extend(self._pending)
+        for record in self._pending:
+            _log_done(record, self._options.run_id, "replayed" if self._act else "purged")
+            if self._progress is not None:
+                self._progress(record)
+        self._pending.clear()
+
+    async def _finished(self) -> bool:
+        """Nothing arrived for a while: is there anything left that we could still get?"""
+        declared = await self._channel.declare_queue(self._queue.name, passive=True)
+        ready = declared.declaration_result.message_count or 0
+        others = (declared.declaration_result.consumer_count or 1) - 1
+        if not self._inbox.empty():
+            return False
+        if self._options.window and self._held >= self._options.window:
+            return True  # all we can be sent is held already
+        if ready == 0 and others == 0:
+            return True
+        if ready == 0:
+            # Another session holds messages; closing, it returns them and they come to us.
+            loop = asyncio.get_running_loop()
+            self._waiting_since = self._waiting_since or loop.time()
+            if loop.time() - self._waiting_since > self._options.wait:
+                self.result.stopped = f"{others} other session(s) still hold messages"
+                return True
+        return False
 
 
 def _log_done(record: DeadRecord, run_id: str, what: str) -> None:
