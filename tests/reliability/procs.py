@@ -131,7 +131,7 @@ class Fleet:
         self._wait_http(spawned, f"http://127.0.0.1:{port}/healthz", timeout=30)
         return spawned, port
 
-    def worker(self, *args: str, wait: bool = True, **env: str) -> Spawned:
+    def worker(self, env: Mapping[str, str], *args: str, wait: bool = True) -> Spawned:
         """A ``hookq worker``; with ``wait``, returned once it consumes every handler's queue."""
         spawned = self.spawn(
             "worker",

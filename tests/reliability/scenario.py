@@ -40,7 +40,7 @@ def worker_env(**extra: str) -> dict[str, str]:
 
 
 def start_workers(fleet: Fleet, count: int, **env: str) -> list[Spawned]:
-    workers = [fleet.worker(wait=False, **worker_env(**env)) for _ in range(count)]
+    workers = [fleet.worker(worker_env(**env), wait=False) for _ in range(count)]
     for worker in workers:
         fleet.wait_consuming(worker)
     return workers

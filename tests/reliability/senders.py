@@ -14,6 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import orjson
 
@@ -179,3 +180,41 @@ def livechat_customer() -> dict[str, object]:
         },
         "note": f"customer phone {PHONE}, CPF {CPF}",
     }
+
+
+LIVECHAT_FIXTURES = Path("/work/shared/reference/livechat/fixtures-v3.5")
+
+
+def livechat_incoming_chat(secret_key: str = LIVECHAT_SECRET) -> Request:
+    """LiveChat's real ``incoming_chat`` example, its customer made ours (email, phone, CPF)."""
+    envelope = orjson.loads((LIVECHAT_FIXTURES / "incoming_chat.json").read_bytes())
+    customer = envelope["payload"]["chat"]["users"][0]
+    customer.update(email=EMAIL, name=f"Maria {PHONE}", session_fields=[{"cpf": CPF}])
+    return livechat("incoming_chat", envelope["payload"], secret_key)
+
+
+def personal_data_traffic() -> tuple[list[Request], list[Request]]:
+    """Requests full of personal data and secrets: ``(accepted, refused)`` by the ingress.
+
+    Some accepted ones do not validate against their source's model, so the worker dead-letters
+    them with its validation errors: those must not quote the values either."""
+    user = starya_user()
+    updated = dict(starya_user(str(user["id"])), oldState=starya_user(str(user["id"])))
+    invalid_user = dict(starya_user(), birthDate=f"born {BIRTH_DATE}", gender=None)
+    accepted = [
+        starya("user.created", user),
+        starya("user.updated", updated, bearer=None),
+        starya("user.created", invalid_user),
+        livechat_incoming_chat(),
+        livechat("incoming_event", livechat_customer()),
+        plain("customer.customer_created", {"customer": {"email": {"email": EMAIL}}}),
+        standard("crm.contact", {"email": EMAIL, "phone": PHONE, "cpf": CPF}),
+    ]
+    refused = [
+        starya("user.created", user, bearer=WRONG_BEARER),
+        livechat_incoming_chat(secret_key=WRONG_LIVECHAT_KEY),
+        livechat("incoming_event", livechat_customer(), secret_key=""),
+        Request("plain", accepted[5].body, {"Plain-Request-Signature": "00" * 32}),
+        standard("crm.contact", {"email": EMAIL}, at=time.time() - 3600),
+    ]
+    return accepted, refused

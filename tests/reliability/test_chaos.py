@@ -53,7 +53,7 @@ class Chaos:
             victim = self.rng.choice(ready)
             self.fleet.kill(victim)
             self.workers.remove(victim)
-            self.workers.append(self.fleet.worker(wait=False, **worker_env(**EFFECT_DELAY)))
+            self.workers.append(self.fleet.worker(worker_env(**EFFECT_DELAY), wait=False))
             self.fleet.restarts += 1
 
 
