@@ -253,3 +253,42 @@ async def test_events_the_real_worker_dead_lettered_run_once_more_after_a_replay
     assert runs == Counter({i: 2 for i in ids})
     assert await ready(amqp, names.dead_queue(HANDLER)) == 0
     assert await ready(amqp, names.handler_queue(HANDLER)) == 0
+
+
+async def test_a_purge_killed_half_way_keeps_everything_it_did_not_commit_in_order(
+    settings: Settings, names: Names, amqp: AbstractRobustConnection
+) -> None:
+    await declare(amqp, names)
+    now = time.time()
+    ids = [f"p{i:04d}" for i in range(1500)]
+    old = {i for n, i in enumerate(ids) if n % 2 == 0}
+    await publish_dead(
+        amqp, names, [dead_message(i, dead_at=now - (2 * 86400 if i in old else 0)) for i in ids]
+    )
+    purge = await asyncio.create_subprocess_exec(
+        *hookq("dlq", "purge", "--handler", HANDLER, "--older-than", "1d", "--yes", "--json"),
+        env=cli_env(settings) | {"HOOKQ_LOG_LEVEL": "DEBUG"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    assert purge.stderr is not None
+    purged_lines = 0
+    async with asyncio.timeout(30):
+        while purged_lines < 100:  # one log line per committed purge
+            line = await purge.stderr.readline()
+            assert line, "the purge ended before it could be killed"
+            purged_lines += b"dlq message purged" in line
+    purge.kill()
+    await purge.wait()
+
+    # The broker returns what the purge held: old messages not yet purged and every new one.
+    async with asyncio.timeout(15):
+        while (left := await ready(amqp, names.dead_queue(HANDLER))) < len(ids) - len(old):
+            await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)
+    remaining = await take_ids(amqp, names.dead_queue(HANDLER))
+    assert len(remaining) == left
+    assert remaining == [i for i in ids if i in set(remaining)]  # original order
+    assert set(ids) - set(remaining) <= old  # only old ones were purged
+    assert (len(ids) - len(remaining)) % 50 == 0  # in whole transactions
+    assert len(ids) - len(remaining) >= 100
