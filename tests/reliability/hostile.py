@@ -94,11 +94,10 @@ def random_requests(draw: st.DrawFn) -> Case:
 
 
 def _nested(depth: int, opener: str) -> str:
-    closer = "]" if opener == "[" else "}"
-    inner = '{"a":' if opener == "{" else "["
-    return (
-        inner * depth + "1" * (opener == "[") + ("null" if opener == "{" else "") + (closer * depth)
-    )
+    """``depth`` arrays (or objects) inside each other, as JSON text."""
+    if opener == "[":
+        return "[" * depth + "1" + "]" * depth
+    return '{"a":' * depth + "null" + "}" * depth
 
 
 HOSTILE_VALUES = st.one_of(
