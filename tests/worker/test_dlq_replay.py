@@ -292,3 +292,27 @@ async def test_a_purge_killed_half_way_keeps_everything_it_did_not_commit_in_ord
     assert set(ids) - set(remaining) <= old  # only old ones were purged
     assert (len(ids) - len(remaining)) % 50 == 0  # in whole transactions
     assert len(ids) - len(remaining) >= 100
+
+
+async def test_a_handler_queue_deleted_mid_replay_loses_no_dead_message(
+    settings: Settings, names: Names, amqp: AbstractRobustConnection
+) -> None:
+    await declare(amqp, names)
+    ids = [f"v{i:02d}" for i in range(30)]
+    await publish_dead(amqp, names, [dead_message(i) for i in ids])
+    replay = asyncio.create_task(run_replay(settings, dead_queue(names), rate=30))
+    async with asyncio.timeout(10):
+        while await ready(amqp, names.handler_queue(HANDLER)) < 5:
+            await asyncio.sleep(0.01)
+    channel = await amqp.channel()
+    # Someone removes the handler: the copies already in its queue go with it (counted).
+    deleted = await channel.queue_delete(names.handler_queue(HANDLER))
+
+    result = await replay
+    # It stopped instead of sending the rest into the void: each message was replayed (before
+    # or as the queue went: those copies went with it) or is still dead, never both.
+    assert "vanished" in result.stopped
+    replayed = [r.delivery_id for r in result.done]
+    left = await take_ids(amqp, names.dead_queue(HANDLER))
+    assert sorted(replayed + left) == ids
+    assert len(replayed) + len(result.orphans) >= (deleted.message_count or 0) >= 5

@@ -10,6 +10,14 @@ received is carried out whole. Running the command again picks up where it stopp
 (RabbitMQ's transactions are not atomic if the *broker* fails mid-commit; they are with respect
 to the client going away, which is what an interrupted operator command is.)
 
+A replay's copies go to a handler queue, which could be deleted mid-replay (a handler removed):
+the broker would drop copies it cannot route, and an AMQP client without publisher confirms is
+never told (confirms and transactions exclude each other). So a ``guard`` checks the target
+queue before each commit (if it is gone, the failed check closes the channel: the batch rolls
+back) and after it (if it went in between, the committed batch is handed back as ``orphans``
+for the caller to restore: a possible duplicate, which the worker's dedupe absorbs, rather than
+a loss).
+
 Messages not selected are held unacknowledged until we finish, then returned to their places
 by closing the channel. A message carrying this run's id came back (it was replayed and died
 again, or found no handler): it is held too, so no run ever loops on a message.
@@ -36,6 +44,12 @@ Select = Callable[[DeadRecord], bool]
 # Publishes whatever replaces the dead message (in the open transaction); None: just remove it.
 Act = Callable[[AbstractChannel, DeadRecord], Awaitable[None]]
 Progress = Callable[[DeadRecord], None]
+# Raises GuardFailed when the batch must not, or may not have, reached its target.
+Guard = Callable[[AbstractChannel], Awaitable[None]]
+
+
+class GuardFailed(Exception):
+    """The target of the moved messages is gone."""
 
 
 @dataclass(slots=True)
@@ -44,6 +58,7 @@ class MoveResult:
     done: list[DeadRecord] = field(default_factory=list)
     came_back: list[DeadRecord] = field(default_factory=list)  # carried this run's id
     stopped: str = ""  # why we stopped before the queue was exhausted, if we did
+    orphans: list[DeadRecord] = field(default_factory=list)  # committed, target gone since
 
     @property
     def complete(self) -> bool:
@@ -82,10 +97,11 @@ async def move(
     act: Act | None,
     options: MoveOptions,
     progress: Progress | None = None,
+    guard: Guard | None = None,
 ) -> MoveResult:
     channel, inbox = await _consume(connection, queue, options)
     try:
-        mover = _Mover(channel, inbox, queue, namespace, select, act, options, progress)
+        mover = _Mover(channel, inbox, queue, namespace, select, act, options, progress, guard)
         result = await mover.run()
     finally:
         # Uncommitted work is rolled back; held messages go back to their places.
@@ -118,10 +134,11 @@ class _Mover:
         act: Act | None,
         options: MoveOptions,
         progress: Progress | None,
+        guard: Guard | None,
     ) -> None:
         self._channel, self._inbox, self._queue = channel, inbox, queue
         self._namespace, self._select, self._act = namespace, select, act
-        self._options, self._progress = options, progress
+        self._options, self._progress, self._guard = options, progress, guard
         self._batch = 1 if options.rate else max(1, options.batch)
         self._pacer = _Pacer(options.rate)
         self._pending: list[DeadRecord] = []
@@ -131,6 +148,13 @@ class _Mover:
         self.result = MoveResult(queue)
 
     async def run(self) -> MoveResult:
+        try:
+            await self._run()
+        except GuardFailed as exc:
+            self.result.stopped = str(exc)
+        return self.result
+
+    async def _run(self) -> None:
         while True:
             try:
                 message = await asyncio.wait_for(self._inbox.get(), IDLE)
@@ -142,7 +166,6 @@ class _Mover:
             self._waiting_since = None
             await self._take(message)
         await self._commit()
-        return self.result
 
     async def _take(self, message: AbstractIncomingMessage) -> None:
         record = DeadRecord.from_message(message, self._queue, self._position, self._namespace)
@@ -165,7 +188,15 @@ class _Mover:
     async def _commit(self) -> None:
         if not self._pending:
             return
+        if self._guard is not None:
+            await self._guard(self._channel)  # failing, it closed the channel: rolled back
         await (await self._channel.get_underlay_channel()).tx_commit()
+        if self._guard is not None:
+            try:
+                await self._guard(self._channel)
+            except GuardFailed:
+                self.result.orphans.extend(self._pending)
+                raise
         self.result.done.extend(self._pending)
         for record in self._pending:
             _log_done(record, self._options.run_id, "replayed" if self._act else "purged")

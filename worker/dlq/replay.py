@@ -17,10 +17,11 @@ import time
 import uuid
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage, FieldValue
+import aiormq
+from aio_pika.abc import AbstractChannel, AbstractConnection, FieldValue
 
 from hookq.topology import Header, Names
-from worker.dlq.move import MoveOptions, MoveResult, Progress, Select, move
+from worker.dlq.move import Guard, GuardFailed, MoveOptions, MoveResult, Progress, Select, move
 from worker.dlq.queues import queue_state
 from worker.dlq.records import DeadQueue, DeadRecord
 
@@ -39,7 +40,7 @@ FAILURE_HEADERS = frozenset(
 HISTORY_MESSAGE_LIMIT = 500  # characters of the previous error message kept on the copy
 
 
-class HandlerQueueMissing(Exception):
+class HandlerQueueMissing(GuardFailed):
     """The handler's queue does not exist: replaying would have nowhere to go."""
 
 
@@ -104,41 +105,42 @@ async def replay_queue(
                 f"{names.handler_queue(queue.handler)} does not exist: start a worker that runs "
                 f"{queue.handler!r} (it declares the queue), then replay"
             )
-    sent: dict[str, DeadRecord] = {}
-    returned: list[DeadRecord] = []
-    watched: set[int] = set()
-
-    def on_return(_channel: object, message: AbstractIncomingMessage) -> None:
-        record = sent.get(message.message_id or "")
-        if record is not None:
-            returned.append(record)
 
     async def act(channel: AbstractChannel, record: DeadRecord) -> None:
-        if id(channel) not in watched:
-            channel.return_callbacks.add(on_return)
-            watched.add(id(channel))
         message = replayed_message(record, options.run_id, time.time())
-        sent[message.message_id or ""] = record
         routing_key = (
             record.event_routing_key if queue.unrouted else names.handler_queue(queue.handler)
         )
         exchange = await channel.get_exchange(exchange_name, ensure=False)
-        # mandatory: a handler queue deleted mid-replay returns the copy instead of dropping it.
-        await exchange.publish(message, routing_key=routing_key, mandatory=not queue.unrouted)
+        await exchange.publish(message, routing_key=routing_key, mandatory=False)
 
-    result = await move(connection, queue, names.namespace, select, act, options, progress)
-    if returned:
-        await _restore(connection, queue, returned)
-        gone = {id(r) for r in returned}
-        result.done = [r for r in result.done if id(r) not in gone]
-        result.stopped = f"{len(returned)} copies were returned (handler queue gone?): restored"
+    guard = None if queue.unrouted else _handler_queue_guard(names, queue.handler)
+    result = await move(connection, queue, names.namespace, select, act, options, progress, guard)
+    if result.orphans:
+        # Committed just as the queue went: their copies may be lost. Put them back.
+        await _restore(connection, queue, result.orphans)
+        result.stopped += f"; the last {len(result.orphans)} were put back in {queue.name}"
     return result
+
+
+def _handler_queue_guard(names: Names, handler: str) -> Guard:
+    """Checks the handler queue still exists (an unroutable copy would be dropped silently).
+    The events exchange of unrouted replays has its alternate exchange: nothing is dropped."""
+    queue = names.handler_queue(handler)
+
+    async def guard(channel: AbstractChannel) -> None:
+        try:
+            await channel.declare_queue(queue, passive=True)
+        except aiormq.exceptions.ChannelNotFoundEntity:
+            raise HandlerQueueMissing(f"{queue} vanished during the replay") from None
+
+    return guard
 
 
 async def _restore(
     connection: AbstractConnection, queue: DeadQueue, records: list[DeadRecord]
 ) -> None:
-    """Put back dead messages whose copies the broker returned (confirmed publishes)."""
+    """Put dead messages back as they were (confirmed publishes, straight to the queue)."""
     channel = await connection.channel(publisher_confirms=True)
     try:
         for record in records:
