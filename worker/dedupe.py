@@ -12,6 +12,9 @@ Every transition is one Lua script, so no check-then-set race lets two workers r
 
 Each script is idempotent for its caller, so the gate (``worker.redis_gate``) can safely run it
 again when Redis dropped the reply.
+
+The calls of all the messages in flight travel to Redis in shared pipelines
+(``worker.script_batch``): the worker's largest per-message cost, cut by the batch size.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import redis.asyncio as aioredis
 
 from hookq.topology import Names
 from worker.redis_gate import RedisGate
+from worker.script_batch import ScriptBatch
 
 DONE = "done"
 
@@ -87,9 +91,7 @@ class Dedupe:
         self._names = names
         self._lease_ms = max(1, round(lease * 1000))
         self._done_ms = max(1, round(done_ttl * 1000))
-        self._claim = client.register_script(_CLAIM)
-        self._mark_done = client.register_script(_MARK_DONE)
-        self._release = client.register_script(_RELEASE)
+        self._batch = ScriptBatch(client)
 
     def key(self, handler: str, source: str, delivery_id: str) -> str:
         return self._names.redis_key("dedupe", handler, source, delivery_id)
@@ -97,14 +99,14 @@ class Dedupe:
     async def claim(self, key: str, message_id: str) -> Claim:
         value = f"{message_id} {secrets.token_hex(8)}"
         args = (value, self._lease_ms, f"{message_id} ")
-        state, pttl = await self._gate.run(lambda: self._claim(keys=(key,), args=args))
+        state, pttl = await self._gate.run(lambda: self._batch.call(_CLAIM, key, args))
         return Claim(ClaimState(int(state)), key, value, max(0, int(pttl)) / 1000)
 
     async def mark_done(self, claim: Claim) -> bool:
         """False when another run took the claim over (our lease lapsed mid-run)."""
         args = (claim.value, self._done_ms)
-        marked = await self._gate.run(lambda: self._mark_done(keys=(claim.key,), args=args))
+        marked = await self._gate.run(lambda: self._batch.call(_MARK_DONE, claim.key, args))
         return bool(marked)
 
     async def release(self, claim: Claim) -> None:
-        await self._gate.run(lambda: self._release(keys=(claim.key,), args=(claim.value,)))
+        await self._gate.run(lambda: self._batch.call(_RELEASE, claim.key, (claim.value,)))

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 
 class InFlight:
-    def __init__(self, on_change: Callable[[int], None] | None = None) -> None:
+    def __init__(self) -> None:
         self._tasks: dict[asyncio.Task[object], bool] = {}  # task -> waiting outside a handler
         self._idle = asyncio.Event()
         self._idle.set()
-        self._on_change = on_change or (lambda _count: None)
         self.stopping = False
 
     def __len__(self) -> int:
@@ -30,12 +29,10 @@ class InFlight:
         assert task is not None
         self._tasks[task] = False
         self._idle.clear()
-        self._on_change(len(self._tasks))
         try:
             yield
         finally:
             del self._tasks[task]
-            self._on_change(len(self._tasks))
             if not self._tasks:
                 self._idle.set()
 

@@ -45,9 +45,15 @@ class WorkerMetrics:
             registry=self.registry,
         )
         self.redis_available.set(1)
+        self._children: dict[tuple[str, str, str, str], Counter] = {}
 
     def count(self, source: str, event_type: str, handler: str, outcome: Outcome) -> None:
-        self.events.labels(source, event_type, handler, outcome.value).inc()
+        # The labelled child is looked up once (prometheus_client takes a lock per lookup).
+        key = (source, event_type, handler, outcome.value)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self.events.labels(*key)
+        child.inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -80,7 +80,13 @@ class Pipeline:
                 handler=self.spec.name,
                 attempt=envelope.attempt,
             ):
-                await self._process(message, envelope)
+                try:
+                    await self._process(message, envelope)
+                except Exception:
+                    # A fault of ours, not the handler's (those are outcomes): requeued, and the
+                    # queue's delivery limit dead-letters a message that keeps causing it.
+                    log.exception("worker error: message requeued")
+                    await _requeue(message)
 
     async def _process(self, message: AbstractIncomingMessage, envelope: Envelope) -> None:
         claim: Claim | None = None

@@ -23,8 +23,14 @@ T = TypeVar("T")
 
 log = structlog.get_logger("hookq.worker.redis")
 
-# What "Redis is unreachable" looks like (BusyLoadingError is a ConnectionError: still loading).
-REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+# What "Redis is unreachable" looks like (BusyLoadingError is a ConnectionError: still loading;
+# TimeoutError is also our own bound on one operation).
+REDIS_DOWN = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    OSError,
+    TimeoutError,
+)
 
 
 class RedisGate:
@@ -35,7 +41,9 @@ class RedisGate:
         *,
         on_change: Callable[[bool], None] | None = None,
         max_probe_interval: float = 5.0,
+        timeout: float = 5.0,
     ) -> None:
+        self._timeout = timeout
         self._client = client
         self._in_flight = in_flight
         self._on_change = on_change or (lambda _available: None)
@@ -56,7 +64,7 @@ class RedisGate:
                 with self._in_flight.waiting():
                     await self._up.wait()
             try:
-                return await operation()
+                return await operation()  # bounded by the caller (see worker.script_batch)
             except REDIS_DOWN as exc:
                 self._close(exc)
 
@@ -77,7 +85,8 @@ class RedisGate:
         while True:
             await asyncio.sleep(interval)
             try:
-                await self._client.ping()
+                async with asyncio.timeout(self._timeout):
+                    await self._client.ping()
             except REDIS_DOWN:
                 interval = min(interval * 2, self._max_interval)
                 continue

@@ -48,12 +48,12 @@ def check_timeouts(specs: Mapping[str, HandlerSpec], settings: Settings) -> None
 
 
 def redis_client(url: str) -> aioredis.Redis:
-    # Short timeouts and one quick retry (a pooled connection gone stale after a Redis
-    # restart): an outage is then noticed in seconds and handled by the gate, not here.
+    # A short connect timeout and one quick retry (a pooled connection gone stale after a Redis
+    # restart): an outage is then noticed in seconds and handled by the gate, not here. No
+    # socket_timeout: redis-py spends a task per command on it; the gate bounds each operation.
     return aioredis.Redis.from_url(
         url,
         socket_connect_timeout=2.0,
-        socket_timeout=5.0,
         retry=RedisRetry(NoBackoff(), 1),
         health_check_interval=30,
     )
@@ -75,7 +75,9 @@ class Worker:
         self.specs = dict(specs)
         self.names = Names(settings.namespace)
         self.metrics = metrics or WorkerMetrics()
-        self.in_flight = InFlight(on_change=self.metrics.in_flight.set)
+        self.in_flight = InFlight()
+        # Read when scraped: nothing to update per message.
+        self.metrics.in_flight.set_function(lambda: len(self.in_flight))
         self._prefetch = prefetch or settings.prefetch
         self._sources = sources if sources is not None else build_sources(settings)
         self._connection_name = connection_name
