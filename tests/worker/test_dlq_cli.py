@@ -160,6 +160,8 @@ def test_list_filters_limits_and_says_when_nothing_matched(settings: Settings, c
 
     code, _, _ = cli("list", "--handler", HANDLER, "--source", "livechat")
     assert code == 1
+    assert cli("list", "--limit", "0")[0] == 2
+    assert cli("list", "--limit", "many")[0] == 2
     # Browsing changed nothing.
     assert left_in(settings, Names(settings.namespace).dead_queue(HANDLER)) == [
         "p0", "p1", "p2", "s0", "s1", "s2",

@@ -68,6 +68,8 @@ async def stats(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def list_(args: argparse.Namespace, settings: Settings) -> int:
+    if args.limit is not None and args.limit < 1:
+        raise UsageError("--limit must be at least 1")
     selection, now = _selection(args), time.time()
     async with await connect(settings, "list") as connection:
         snapshots = await _snapshots(connection, settings, args)
