@@ -110,3 +110,6 @@ class Dedupe:
 
     async def release(self, claim: Claim) -> None:
         await self._gate.run(lambda: self._batch.call(_RELEASE, claim.key, (claim.value,)))
+
+    async def close(self) -> None:
+        await self._batch.close()

@@ -41,9 +41,9 @@ class RedisGate:
         *,
         on_change: Callable[[bool], None] | None = None,
         max_probe_interval: float = 5.0,
-        timeout: float = 5.0,
+        ping_timeout: float = 5.0,
     ) -> None:
-        self._timeout = timeout
+        self._ping_timeout = ping_timeout
         self._client = client
         self._in_flight = in_flight
         self._on_change = on_change or (lambda _available: None)
@@ -58,13 +58,14 @@ class RedisGate:
         return self._up.is_set()
 
     async def run(self, operation: Callable[[], Awaitable[T]]) -> T:
-        """Run ``operation`` (idempotent), waiting out Redis outages for as long as they last."""
+        """Run ``operation`` (idempotent, and bounded in time by itself), waiting out Redis
+        outages for as long as they last."""
         while True:
             if not self._up.is_set():
                 with self._in_flight.waiting():
                     await self._up.wait()
             try:
-                return await operation()  # bounded by the caller (see worker.script_batch)
+                return await operation()
             except REDIS_DOWN as exc:
                 self._close(exc)
 
@@ -85,7 +86,7 @@ class RedisGate:
         while True:
             await asyncio.sleep(interval)
             try:
-                async with asyncio.timeout(self._timeout):
+                async with asyncio.timeout(self._ping_timeout):
                     await self._client.ping()
             except REDIS_DOWN:
                 interval = min(interval * 2, self._max_interval)

@@ -158,6 +158,7 @@ class Worker:
             return
         self._closed = True
         await self.gate.close()
+        await self._dedupe.close()
         if self._connection is not None:
             await self._connection.close()
         await self._redis.aclose()

@@ -12,6 +12,7 @@ caller's gate (``worker.redis_gate``) then waits for Redis and calls again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -72,5 +73,9 @@ class ScriptBatch:
                 future.set_result(result)
 
     async def close(self) -> None:
-        if self._sender is not None:
-            self._sender.cancel()
+        """Stop sending; the calls still waiting are cancelled (their messages requeue)."""
+        sender = self._sender
+        if sender is not None:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
