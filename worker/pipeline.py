@@ -169,8 +169,9 @@ class Pipeline:
             ),
         )
         started = time.perf_counter()
+        deadline = asyncio.timeout(spec.timeout)
         try:
-            async with asyncio.timeout(spec.timeout):
+            async with deadline:
                 await spec.func(event, ctx)
         except Reject as exc:
             return RunFailed(Failure.from_exception(exc), rejected=True)
@@ -178,12 +179,9 @@ class Pipeline:
             return RunFailed(Failure.from_exception(exc), delay=exc.delay)
         except TimeoutError as exc:
             failure = Failure.from_exception(exc)
-            if not failure.message:
-                failure = Failure(
-                    "TimeoutError",
-                    f"handler ran over its {spec.timeout:g}s timeout",
-                    failure.traceback,
-                )
+            if deadline.expired():  # ours, not one the handler raised
+                reason = f"handler ran over its {spec.timeout:g}s timeout"
+                failure = Failure("HandlerTimeout", reason, failure.traceback)
             return RunFailed(failure)
         except Exception as exc:
             return RunFailed(Failure.from_exception(exc))
@@ -220,11 +218,9 @@ class Pipeline:
         tier = self._names.retry_queue(spec.name, delay)
         if await self._publish_then_ack(message, tier, headers):
             self._count(envelope, Outcome.RETRIED)
+            # The error's message stays in the copy's headers: it may quote the payload.
             log.warning(
-                "handler failed: retrying",
-                error_type=failed.failure.error_type,
-                error=failed.failure.message[:200],
-                retry_in=delay,
+                "handler failed: retrying", error_type=failed.failure.error_type, retry_in=delay
             )
 
     async def _dead_letter(
@@ -246,7 +242,9 @@ class Pipeline:
                 reason=outcome.value,
                 attempts=attempts,
                 error_type=failure.error_type,
-                error=failure.message[:500],
+                # Validation errors name fields and reasons, never values; other messages may
+                # quote the payload and stay in the dead letter's headers.
+                **({"error": failure.message[:500]} if outcome is Outcome.INVALID else {}),
             )
 
     async def _publish_then_ack(

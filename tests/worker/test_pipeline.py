@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 from aio_pika.abc import AbstractChannel
+from structlog.contextvars import merge_contextvars
+from structlog.testing import capture_logs
 
 from handlers.api import Backoff, HandlerContext, HandlerSpec, Reject, Retry
 from hookq.settings import Settings
@@ -213,22 +215,24 @@ async def test_reject_dead_letters_at_once(
     assert letter.headers[Header.ERROR_MESSAGE] == "customer unknown"
 
 
-async def test_a_handler_over_its_timeout_is_retried(
+async def test_a_handler_over_its_timeout_is_retried_then_dead_lettered(
     settings: Settings, names: Names, channel: AbstractChannel, start_worker: StartWorker
 ) -> None:
     runs = Runs()
 
-    async def hangs_once(event: StandardEvent, ctx: HandlerContext) -> None:
+    async def hangs(event: StandardEvent, ctx: HandlerContext) -> None:
         runs.note(event, ctx)
-        if ctx.attempt == 1:
-            await asyncio.sleep(30)
+        await asyncio.sleep(30)
 
-    worker = await start_worker(settings, spec("hangs", hangs_once, timeout=0.3))
+    worker = await start_worker(settings, spec("hangs", hangs, timeout=0.3, max_attempts=2))
     await publish_event(channel, names, "evt-8", standard_body())
 
-    await eventually(lambda: outcome_count(worker.metrics, "hangs", Outcome.PROCESSED) == 1)
+    await eventually(lambda: outcome_count(worker.metrics, "hangs", Outcome.DEAD) == 1)
+    [letter] = await take_all(channel, names.dead_queue("hangs"))
     assert runs.attempts == [1, 2]
     assert outcome_count(worker.metrics, "hangs", Outcome.RETRIED) == 1
+    assert letter.headers[Header.ERROR_TYPE] == "HandlerTimeout"
+    assert letter.headers[Header.ERROR_MESSAGE] == "handler ran over its 0.3s timeout"
 
 
 async def test_retry_with_a_delay_waits_in_the_tier_that_covers_it(
@@ -247,3 +251,27 @@ async def test_retry_with_a_delay_waits_in_the_tier_that_covers_it(
     await eventually(lambda: outcome_count(worker.metrics, "later", Outcome.PROCESSED) == 1)
     assert runs.attempts == [1, 2]
     assert runs.times[1] - runs.times[0] >= 0.4  # 0.3 s rounds up to the 0.4 s tier
+
+
+async def test_failure_logs_are_bound_to_the_message_and_never_quote_the_payload(
+    settings: Settings, names: Names, channel: AbstractChannel, start_worker: StartWorker
+) -> None:
+    async def leaky(event: StandardEvent, ctx: HandlerContext) -> None:
+        ctx.log.info("handler says hi")
+        raise ValueError(f"bad customer {(event.model_extra or {})['email']}")
+
+    with capture_logs(processors=[merge_contextvars]) as logs:
+        worker = await start_worker(settings, spec("leaky", leaky, max_attempts=2))
+        await publish_event(channel, names, "evt-l", standard_body(email="ana@example.com"))
+        await eventually(lambda: outcome_count(worker.metrics, "leaky", Outcome.DEAD) == 1)
+
+    assert "ana@example.com" not in repr(logs)
+    by_event = {entry["event"]: entry for entry in logs}
+    for name in ("handler says hi", "handler failed: retrying", "dead-lettered"):
+        entry = by_event[name]
+        assert entry["delivery_id"] == "evt-l"
+        assert entry["handler"] == "leaky"
+        assert entry["source"] == "standard"
+        assert entry["event_type"] == "test.event"
+    assert by_event["dead-lettered"]["attempt"] == 2
+    assert by_event["handler failed: retrying"]["error_type"] == "ValueError"
