@@ -152,6 +152,7 @@ async def test_browsing_1000_while_dead_letters_arrive_two_operators_browse_and_
                 )
                 if replay_done.is_set():
                     return
+                await asyncio.sleep(0.05)  # an operator reads what they saw
 
     async def replay() -> None:
         async with await connect(settings, "replay") as connection:

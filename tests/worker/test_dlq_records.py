@@ -15,7 +15,7 @@ from typing import Any
 import aio_pika
 import orjson
 import pytest
-from aio_pika.abc import AbstractChannel, AbstractConnection, FieldValue
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage, FieldValue
 
 from hookq.logs import MASK
 from hookq.topology import Header, Names, declare_exchanges, declare_handler
@@ -129,12 +129,21 @@ async def publish_unrouted(
 
 
 async def take_ids(connection: AbstractConnection, queue: str) -> list[str]:
-    """Every message in ``queue``, removed, as delivery ids in queue order."""
+    """Every message now in ``queue``, removed, as delivery ids in queue order."""
     channel = await connection.channel()
-    q = await channel.get_queue(queue, ensure=True)
-    ids = []
-    while (message := await q.get(no_ack=True, fail=False)) is not None:
-        ids.append(str((message.headers or {})[Header.DELIVERY_ID]))
+    declared = await channel.declare_queue(queue, passive=True)
+    count = declared.declaration_result.message_count or 0
+    ids: list[str] = []
+    if count:
+        await channel.set_qos(prefetch_count=min(count, 65535))
+        received: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        tag = await declared.consume(received.put)
+        async with asyncio.timeout(15):
+            while len(ids) < count:
+                message = await received.get()
+                ids.append(str((message.headers or {})[Header.DELIVERY_ID]))
+        await message.ack(multiple=True)
+        await declared.cancel(tag)
     await channel.close()
     return ids
 

@@ -32,6 +32,9 @@ from worker.dlq.records import DeadQueue, DeadRecord
 
 IDLE = 0.3  # seconds without a delivery before asking the broker whether more is coming
 MAX_PREFETCH = 65535  # AMQP's prefetch is a short; above it, unlimited
+# Seconds past ``wait`` to keep trying while other browses hold the queue exclusively, each for
+# well under a second: only a tight loop of browses could starve us that long.
+BUSY_PATIENCE = 10.0
 
 
 class QueueBusy(Exception):
@@ -66,7 +69,7 @@ async def browse(
                 return await _take_all(connection, queue, namespace, exclusive=not late)
             except aiormq.exceptions.ChannelAccessRefused:
                 # Another browse won the race for exclusivity (or holds it): wait our turn.
-                if loop.time() >= deadline + wait:
+                if loop.time() >= deadline + BUSY_PATIENCE:
                     raise QueueBusy(
                         f"{queue.name} is held exclusively by another browse; try again"
                     ) from None
