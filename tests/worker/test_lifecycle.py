@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 
 import redis.asyncio as aioredis
 from aio_pika.abc import AbstractChannel
@@ -68,7 +69,8 @@ async def test_stop_requeues_what_outlives_the_grace_and_releases_its_claim(
 
     await worker.stop()
     assert finished == []
-    assert await ready_count(channel, names.handler_queue("slow")) == 1
+    queue = names.handler_queue("slow")
+    await eventually(lambda: _equals(ready_count(channel, queue), 1), timeout=5)
     assert await redis_client.exists(names.redis_key("dedupe", "slow", "standard", "evt-2")) == 0
 
 
@@ -92,7 +94,9 @@ async def test_without_redis_nothing_is_processed_or_acked_until_it_is_back(
         await worker.stop()
     outages = [e for e in logs if e["event"].startswith("redis unavailable")]
     assert len(outages) == 1  # logged once, not once per message
-    assert await ready_count(channel, names.handler_queue("paused")) == 3  # back in the queue
+    # Back in the queue (a quorum queue applies returns asynchronously: give it a moment).
+    queue = names.handler_queue("paused")
+    await eventually(lambda: _equals(ready_count(channel, queue), 3), timeout=5)
 
     # With Redis back, the same messages run.
     worker = await start_worker(settings, spec)
@@ -118,3 +122,7 @@ async def test_consuming_resumes_after_the_broker_closes_the_connection(
     await publish_event(channel, names, "evt-b", standard_body())
     await eventually(lambda: finished == ["evt-a", "evt-b"], timeout=30)
     assert outcome(worker.metrics, "robust", Outcome.PROCESSED) == 2
+
+
+async def _equals(count: Awaitable[int], expected: int) -> bool:
+    return await count == expected
