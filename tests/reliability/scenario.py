@@ -81,11 +81,13 @@ async def settle_and_judge(
     specs: Sequence[HandlerSpec] = RECORDERS,
     timeout: float = 180.0,
 ) -> Result:
-    """Wait for the acked events' effects, then a lease more (redelivered runs wait for a dead
-    worker's claim), stop the workers cleanly and count what is left in the queues."""
+    """Wait for the acked events' effects and for stragglers, stop the workers cleanly and
+    count what is left in the queues."""
     key, handlers = names.redis_key("effects"), [spec.name for spec in specs]
     await wait_for_effects(redis_client, key, outcomes.acked, handlers, timeout)
-    await asyncio.sleep(CLAIM_LEASE + 2)
+    # Then time for stragglers (a late duplicate would show here): after a kill, a lease more,
+    # as a dead worker's redelivered messages wait for its claim to lapse.
+    await asyncio.sleep(CLAIM_LEASE + 2 if fleet.kills else 2)
     for worker in workers:
         if worker.alive():
             assert fleet.stop(worker) == 0, f"worker did not stop cleanly: {worker.log_tail()}"
