@@ -221,3 +221,25 @@ async def test_a_session_holding_messages_makes_a_browse_partial_and_a_replay_wa
     assert result.complete
     assert sorted(r.delivery_id for r in result.done) == ids
     assert sorted(await take_ids(amqp, names.handler_queue(HANDLER))) == ids
+
+
+async def test_dead_and_unrouted_queues_never_drop_messages_by_themselves(
+    names: Names, amqp: AbstractRobustConnection
+) -> None:
+    await declare(amqp, names)
+    # What the broker itself says about the queues: no TTL, length limit, expiry or delivery
+    # limit in their arguments, and no policy that could add one.
+    listing = await asyncio.create_subprocess_exec(
+        "rabbitmqctl", "-q", "list_queues", "name", "arguments", "policy",
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await listing.communicate()
+    rows = {
+        fields[0]: fields[1:]
+        for fields in (line.split("\t") for line in out.decode().splitlines())
+        if fields
+    }
+    for queue in (names.dead_queue(HANDLER), names.unrouted_queue):
+        arguments, policy = rows[queue]
+        assert arguments == '[{"x-queue-type","classic"}]'
+        assert policy == ""
