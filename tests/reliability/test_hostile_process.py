@@ -128,6 +128,9 @@ def test_malformed_http_is_refused_without_5xx(
     SUMMARY.fuzz_cases += len(CURATED)
     errors = {name: status for name, status in answers.items() if status and status >= 500}
     assert not errors, f"5xx for malformed requests: {errors}"
+    # None of them carries a valid credential: each is refused, or the connection closed.
+    accepted = {name: status for name, status in answers.items() if status and status < 400}
+    assert not accepted, f"malformed requests not refused: {accepted}"
     fuzzed: list[tuple[bytes, int | None]] = []
 
     @hsettings(
