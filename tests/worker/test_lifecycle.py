@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from pathlib import Path
 
 import redis.asyncio as aioredis
 from aio_pika.abc import AbstractChannel
@@ -15,6 +16,7 @@ from hookq.topology import Names
 from sources.standard.models import StandardEvent
 from tests.support.broker import close_connections
 from tests.support.events import eventually, publish_event, ready_count, standard_body
+from tests.support.redis_server import PrivateRedis
 from tests.worker.conftest import StartWorker
 from worker.metrics import Outcome
 
@@ -126,3 +128,33 @@ async def test_consuming_resumes_after_the_broker_closes_the_connection(
 
 async def _equals(count: Awaitable[int], expected: int) -> bool:
     return await count == expected
+
+
+async def test_a_redis_outage_pauses_the_worker_which_resumes_by_itself(
+    settings: Settings,
+    names: Names,
+    channel: AbstractChannel,
+    start_worker: StartWorker,
+    tmp_path: Path,
+) -> None:
+    started: list[str] = []
+    finished: list[str] = []
+    with PrivateRedis(tmp_path) as redis_server, capture_logs() as logs:
+        own = settings.model_copy(update={"redis_url": redis_server.url})
+        worker = await start_worker(own, sleeper("outage", 0, started, finished))
+        await publish_event(channel, names, "before", standard_body())
+        await eventually(lambda: finished == ["before"])
+
+        redis_server.stop()
+        await publish_event(channel, names, "during-1", standard_body())
+        await publish_event(channel, names, "during-2", standard_body())
+        await eventually(lambda: len(worker.in_flight) == 2)
+        await eventually(lambda: not worker.gate.available)
+        assert finished == ["before"]
+
+        redis_server.start()
+        await eventually(lambda: sorted(finished) == ["before", "during-1", "during-2"], timeout=30)
+        assert outcome(worker.metrics, "outage", Outcome.PROCESSED) == 3
+    events = [entry["event"] for entry in logs]
+    assert sum(e.startswith("redis unavailable") for e in events) == 1
+    assert sum(e.startswith("redis available again") for e in events) == 1
