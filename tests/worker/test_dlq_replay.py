@@ -242,15 +242,25 @@ async def test_events_the_real_worker_dead_lettered_run_once_more_after_a_replay
     assert sorted(r.delivery_id for r in snapshot.records) == ids
     assert all("backend down" in r.error_message and r.attempts == 1 for r in snapshot.records)
 
+    # Replayed too early, they fail again: each runs once more and dies again, and the replay
+    # does not loop on them (the copies that die while it runs carry its id).
+    # Paced so that early copies die again while it still runs.
+    early = await run_replay(settings, dead_queue(names), window=100, rate=40)
+    assert len(early.done) == len(ids)
+    await eventually_ready(amqp, names.dead_queue(HANDLER), len(ids))
+    assert runs == Counter({i: 2 for i in ids})
+    assert early.came_back
+    assert {r.delivery_id for r in early.came_back} <= set(ids)
+
     broken = False  # the cause is fixed: put them back
     replay = await asyncio.create_subprocess_exec(
         *hookq("dlq", "replay", "--handler", HANDLER, "--all"), env=cli_env(settings)
     )
     assert await replay.wait() == 0
 
-    await eventually(lambda: all(runs[i] == 2 for i in ids))
-    await asyncio.sleep(0.3)  # nothing runs a third time
-    assert runs == Counter({i: 2 for i in ids})
+    await eventually(lambda: all(runs[i] == 3 for i in ids))
+    await asyncio.sleep(0.3)  # nothing runs a fourth time
+    assert runs == Counter({i: 3 for i in ids})
     assert await ready(amqp, names.dead_queue(HANDLER)) == 0
     assert await ready(amqp, names.handler_queue(HANDLER)) == 0
 

@@ -232,7 +232,8 @@ def _summarise(
         for r in results:
             line = f"{r.queue.handler}: {PAST[verb]} {len(r.done)} from {r.queue.name}"
             if r.came_back:
-                line += f"; {len(r.came_back)} found no handler and are back in {r.queue.name}"
+                why = "found no handler" if r.queue.unrouted else "failed again"
+                line += f"; {len(r.came_back)} {why} and are back in {r.queue.name}"
             render.stdout().print(line, highlight=False)
             if r.stopped:
                 render.note(f"{r.queue.name}: stopped early: {r.stopped}; run again to finish")
