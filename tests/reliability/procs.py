@@ -23,6 +23,8 @@ import psutil
 
 REPO = Path(__file__).resolve().parents[2]
 HOOKQ = Path(sys.executable).with_name("hookq")
+# The memory an ingress may use, whatever it was sent.
+RSS_BOUND = 150 * 1024 * 1024
 # The worker's log line once it consumes every handler's queue.
 WORKER_READY = '"worker consuming"'
 

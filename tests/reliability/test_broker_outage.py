@@ -20,7 +20,7 @@ from hookq.topology import Names
 from tests.ingress.proxy import TcpProxy
 from tests.reliability import senders
 from tests.reliability.conftest import Scale
-from tests.reliability.procs import Fleet
+from tests.reliability.procs import RSS_BOUND, Fleet
 from tests.reliability.scenario import settle_and_judge, start_workers, traffic_while
 from tests.reliability.summary import SUMMARY
 
@@ -57,7 +57,7 @@ async def test_broker_outage_during_ingress_load_acks_only_what_is_queued(
     proxy_port = await proxy.start()
     # In the full run the ingress talks to the broker directly: the broker itself restarts.
     amqp_url = settings.amqp_url if scale.full else via(settings.amqp_url, proxy_port)
-    _ingress, port = fleet.ingress(HOOKQ_AMQP_URL=amqp_url, HOOKQ_PUBLISH_TIMEOUT="2")
+    ingress, port = fleet.ingress(HOOKQ_AMQP_URL=amqp_url, HOOKQ_PUBLISH_TIMEOUT="2")
     workers = start_workers(fleet, 2)
     outages = OUTAGES if not scale.full else 2
 
@@ -77,6 +77,7 @@ async def test_broker_outage_during_ingress_load_acks_only_what_is_queued(
         outcomes = await traffic_while(port, events, break_the_broker)
     finally:
         await proxy.cut()
+    assert ingress.rss_bytes() < RSS_BOUND, "the ingress outgrew its memory bound under load"
     result = await settle_and_judge(fleet, workers, settings, names, redis_client, outcomes)
     verdict = result.verdict
     SUMMARY.add(verdict, events=len(events), restarts=outages)

@@ -20,7 +20,7 @@ from tests.reliability import senders
 from tests.reliability.conftest import Scale
 from tests.reliability.ledger import Effect
 from tests.reliability.load import RECORDER_NAMES, with_retries_of
-from tests.reliability.procs import WORKER_READY, Fleet, Kill, Spawned
+from tests.reliability.procs import RSS_BOUND, WORKER_READY, Fleet, Kill, Spawned
 from tests.reliability.scenario import settle_and_judge, start_workers, traffic_while, worker_env
 from tests.reliability.summary import SUMMARY
 
@@ -65,7 +65,7 @@ class Chaos:
 async def test_sigkilled_workers_lose_nothing_and_duplicate_only_on_kills(
     fleet: Fleet, settings: Settings, names: Names, scale: Scale, redis_client: aioredis.Redis
 ) -> None:
-    _ingress, port = fleet.ingress()
+    ingress, port = fleet.ingress()
     workers = start_workers(fleet, 3 if scale.full else 2, **EFFECT_DELAY)
     events = [senders.standard("rel.chaos", {"n": n}) for n in range(scale.events)]
     traffic = with_retries_of(events, every=10, rng=random.Random(3))
@@ -75,6 +75,7 @@ async def test_sigkilled_workers_lose_nothing_and_duplicate_only_on_kills(
         await chaos.run(len(events) * len(RECORDER_NAMES), scale.kills)
 
     outcomes = await traffic_while(port, traffic, kill_workers)
+    assert ingress.rss_bytes() < RSS_BOUND, "the ingress outgrew its memory bound under load"
     result = await settle_and_judge(fleet, workers, settings, names, redis_client, outcomes)
 
     verdict = result.verdict

@@ -18,10 +18,9 @@ from hookq.settings import Settings
 from hookq.topology import Names
 from tests.reliability import hostile, rawhttp, senders
 from tests.reliability.conftest import Scale
-from tests.reliability.procs import Fleet, Spawned, http_status
+from tests.reliability.procs import RSS_BOUND, Fleet, Spawned, http_status
 from tests.reliability.summary import SUMMARY
 
-RSS_BOUND = 150 * 1024 * 1024
 VALID = senders.standard("rel.valid", {"ok": True})
 
 
