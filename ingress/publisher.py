@@ -19,6 +19,7 @@ from aio_pika.abc import AbstractChannel, AbstractRobustConnection, FieldValue
 
 from hookq.settings import Settings
 from hookq.topology import Header, Names, declare_exchanges
+from ingress.amqp_properties import Properties
 from sources.base import Accepted
 
 log = structlog.get_logger("hookq.ingress.publisher")
@@ -116,8 +117,9 @@ class Publisher:
         provider_headers: dict[str, FieldValue] = dict(accepted.provider_headers)
         # The AMQP properties are built once, here, and handed to aiormq: an aio_pika.Message
         # (whose every attribute set is a Python-level check) and Exchange.publish (which builds
-        # the properties again) cost about a fifth of the ingress's CPU per request (bench/).
-        properties = aiormq.spec.Basic.Properties(
+        # the properties again) cost about a fifth of the ingress's CPU per request (bench/);
+        # Properties also encodes the header table faster, and received-at as a double.
+        properties = Properties(
             content_type="application/json",
             delivery_mode=PERSISTENT,
             # Unique per publish: aio-pika mismatches returns of in-flight publishes that share
