@@ -58,10 +58,10 @@ async def receive_webhook(request: web.Request) -> web.Response:
     name = request.match_info["source"]
     source = app[SOURCES_KEY].get(name)
     if source is None:
-        metrics.requests.labels("unknown", "404").inc()
+        metrics.count_request("unknown", 404)
         return error(404, "unknown_source", f"no source named {name[:40]!r} is enabled")
     response = await _receive(request, source, app[PUBLISHER_KEY], app[SETTINGS_KEY])
-    metrics.requests.labels(name, str(response.status)).inc()
+    metrics.count_request(name, response.status)
     return response
 
 
@@ -99,9 +99,7 @@ async def _receive(
             "not queued; retry later",
             **{"Retry-After": str(settings.retry_after)},
         )
-    request.app[METRICS_KEY].publish_seconds.labels(source.name).observe(
-        time.perf_counter() - started
-    )
+    request.app[METRICS_KEY].observe_publish(source.name, time.perf_counter() - started)
     # Exactly 200 (not 202): LiveChat counts anything else as a failed delivery.
     return json_response(200, {"delivery_id": accepted.delivery_id})
 
