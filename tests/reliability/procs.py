@@ -123,14 +123,15 @@ class Fleet:
         return spawned
 
     def ingress(self, port: int | None = None, **env: str) -> tuple[Spawned, int]:
-        """A ``hookq ingress`` answering /healthz on 127.0.0.1; returns it and its port."""
+        """A ``hookq ingress`` on 127.0.0.1, ready (connected to the broker); returns it and
+        its port."""
         port = port or free_port()
         spawned = self.spawn(
             "ingress",
             [str(HOOKQ), "ingress"],
             self.env(HOOKQ_INGRESS_HOST="127.0.0.1", HOOKQ_INGRESS_PORT=str(port), **env),
         )
-        self._wait_http(spawned, f"http://127.0.0.1:{port}/healthz", timeout=30)
+        self._wait_http(spawned, f"http://127.0.0.1:{port}/readyz", timeout=30)
         return spawned, port
 
     def worker(self, env: Mapping[str, str], *args: str, wait: bool = True) -> Spawned:
