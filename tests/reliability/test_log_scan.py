@@ -14,9 +14,12 @@ from hookq.settings import Settings
 from hookq.topology import Names
 from tests.reliability import senders
 from tests.reliability.load import read_effects, send_all
-from tests.reliability.logscan import describe, scan_files
+from tests.reliability.logscan import describe, leaks_in, scan_files
 from tests.reliability.procs import Fleet
 from tests.reliability.scenario import worker_env
+
+# The secrets among the forbidden values (personal data is the event's content: it is queued).
+SECRETS = {label: value for label, value in senders.FORBIDDEN.items() if "secret" in label}
 
 
 async def dead_letters(settings: Settings, queue: str) -> int:
@@ -98,3 +101,25 @@ async def test_handler_errors_quoting_personal_data_are_not_logged(
     )
     assert effects + dead == accepted, (effects, dead)
     assert_logs_clean(fleet, "LookupError")
+
+
+async def test_livechat_secret_key_never_reaches_the_broker(
+    fleet: Fleet, settings: Settings, names: Names
+) -> None:
+    """What operators can read in the broker (bodies, headers) carries no secret either."""
+    _ingress, port = fleet.ingress()
+    connection = await aio_pika.connect(settings.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        probe = await channel.declare_queue(exclusive=True)
+        await probe.bind(names.events_exchange, routing_key="#")
+        accepted, _refused = senders.personal_data_traffic()
+        ok = await send_all(f"http://127.0.0.1:{port}", accepted, concurrency=2)
+        assert len(ok.acked) == len(accepted), ok.statuses
+        queued = []
+        while (message := await probe.get(no_ack=True, fail=False)) is not None:
+            queued.append(message.body + repr(message.headers).encode())
+    assert len(queued) == len(accepted), "not every accepted request reached the probe"
+    assert any(b"incoming_chat" in raw for raw in queued), "no LiveChat event to check"
+    leaked = [label for raw in queued for label in leaks_in(raw.decode(errors="replace"), SECRETS)]
+    assert not leaked, f"secrets in queued messages: {sorted(set(leaked))}"
