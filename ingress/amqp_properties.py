@@ -13,6 +13,7 @@ same bytes as pamqp for strings and nested tables, with two deliberate differenc
 
 from __future__ import annotations
 
+import operator
 import struct
 from collections.abc import Mapping
 
@@ -72,7 +73,7 @@ class Properties(aiormq.spec.Basic.Properties):
             and message_id
             and type(headers) is dict
             and type(mode) is int
-            and all(getattr(self, name) in (None, "") for name in _OTHER_PROPERTIES)
+            and _others(self) == _OTHERS_UNSET
         ):
             return super().marshal()
         raw_type, raw_id = content_type.encode(), message_id.encode()
@@ -94,5 +95,8 @@ class Properties(aiormq.spec.Basic.Properties):
 _BASIC = aiormq.spec.Basic.Properties
 _EVENT_PROPERTIES = ("content_type", "headers", "delivery_mode", "message_id")
 _OTHER_PROPERTIES = tuple(name for name in _BASIC.__slots__ if name not in _EVENT_PROPERTIES)
+_others = operator.attrgetter(*_OTHER_PROPERTIES)
+# What ``Basic.Properties()`` holds for the properties an event does not set.
+_OTHERS_UNSET = _others(_BASIC())
 # One 16-bit flag word: the properties present, in pamqp's (the spec's) order.
 _EVENT_FLAGS = sum(_BASIC.flags[name] for name in _EVENT_PROPERTIES)
