@@ -5,11 +5,14 @@ CI simulates the outage with a TCP proxy between the ingress and the broker that
 and restores (the shared broker stays up for the rest of the suite). The full run
 (``HOOKQ_RELIABILITY_FULL=1``) restarts the real RabbitMQ: ``rabbitmqctl stop_app`` then
 ``start_app``, twice, while the traffic flows; workers and ingress must reconnect by themselves.
+``HOOKQ_RELIABILITY_RABBITMQ_NODE`` names another node to restart (with ``HOOKQ_TEST_AMQP_URL``
+pointing at it): a private node, so the full run disturbs nobody else.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,6 +27,7 @@ from tests.reliability.procs import RSS_BOUND, Fleet
 from tests.reliability.scenario import settle_and_judge, start_workers, traffic_while
 from tests.reliability.summary import SUMMARY
 
+NODE_VARIABLE = "HOOKQ_RELIABILITY_RABBITMQ_NODE"
 OUTAGES = 3
 OUTAGE_SECONDS = 1.5
 
@@ -36,7 +40,11 @@ def via(url: str, port: int) -> str:
 
 
 def rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
+    # The node to restart: the local default one, unless the run points at another (a private
+    # node for trying the full run without disturbing the shared broker; see docs).
+    node = os.environ.get(NODE_VARIABLE)
+    command = ["rabbitmqctl", *(["-n", node] if node else []), *args]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
 
 
 async def restart_broker() -> None:
