@@ -11,21 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 from bench import broker
 from bench.context import BenchContext
+from bench.http_client import Pool, serialise
 from bench.ingress_bench import http_ok
 from bench.noop_handler import NAME, RECORD_ENV, read_records
 from bench.payloads import WebhookRequest, plain_requests
 from bench.procs import (
+    CpuUse,
     PeakRss,
+    broker_pid,
     check_running,
     child_env,
     free_port,
@@ -75,22 +77,42 @@ async def run_e2e(ctx: BenchContext) -> list[Row]:
         await wait_until(_consuming(ctx), 30, "worker")
         # Made (and signed) before the clock starts; stamped now, all within Plain's window.
         requests = plain_requests(warmup + measured, f"pEv_e{ctx.names.namespace[-8:]}_")
-        with PeakRss(ingress.pid) as ingress_rss, PeakRss(worker.pid) as worker_rss:
-            sent = await open_loop(f"http://127.0.0.1:{port}", requests, ctx.rate)
-            counted = sent[warmup:]
+        pids = {"ingress": ingress.pid, "worker": worker.pid, "client": os.getpid()}
+        if (beam := broker_pid()) is not None:
+            pids["broker"] = beam
+        with (
+            PeakRss(ingress.pid) as ingress_rss,
+            PeakRss(worker.pid) as worker_rss,
+            CpuUse(pids) as cpu,
+        ):
+            sent = await open_loop("127.0.0.1", port, requests, ctx.rate)
             calls = await _calls(record, [s.delivery_id for s in sent if s.status == 200])
             check_running(ingress, "hookq ingress", ingress_log)
             check_running(worker, "hookq worker", worker_log)
             peaks = ingress_rss.peak, worker_rss.peak
-    return _rows(ctx, counted, calls, peaks)
+    rows = _rows(ctx, sent[warmup:], calls, peaks)
+    rows[0].figures["cpu"] = cpu_figures(cpu, len(sent))
+    return rows
 
 
-async def open_loop(base_url: str, requests: list[WebhookRequest], per_second: float) -> list[Sent]:
+def cpu_figures(cpu: CpuUse, events: int) -> dict[str, float]:
+    """CPU milliseconds per event of each process, and how busy the machine was (in cores)."""
+    figures = {f"{name}_ms_per_event": 1000 * s / events for name, s in cpu.seconds.items()}
+    if cpu.wall > 0:
+        figures["machine_busy_cores"] = cpu.machine_busy / cpu.wall
+        figures["others_busy_cores"] = (cpu.machine_busy - sum(cpu.seconds.values())) / cpu.wall
+    return figures
+
+
+async def open_loop(
+    host: str, port: int, requests: list[WebhookRequest], per_second: float
+) -> list[Sent]:
     loop = asyncio.get_running_loop()
-    connector = aiohttp.TCPConnector(limit=512)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        start_loop, start_wall = loop.time() + 0.1, time.time() + 0.1
-        tasks = []
+    pool = Pool(host, port)
+    raw = [serialise(f"{host}:{port}", r.path, r.headers, r.body) for r in requests]
+    start_loop, start_wall = loop.time() + 0.1, time.time() + 0.1
+    tasks = []
+    try:
         for n, request in enumerate(requests):
             due = start_loop + n / per_second
             delay = due - loop.time()
@@ -99,24 +121,17 @@ async def open_loop(base_url: str, requests: list[WebhookRequest], per_second: f
             late = max(0.0, loop.time() - due)
             tasks.append(
                 asyncio.create_task(
-                    _send(session, base_url, request, start_wall + n / per_second, late)
+                    _send(pool, raw[n], request.delivery_id, start_wall + n / per_second, late)
                 )
             )
         return list(await asyncio.gather(*tasks))
+    finally:
+        pool.close()
 
 
-async def _send(
-    session: aiohttp.ClientSession, base_url: str, request: WebhookRequest, due: float, late: float
-) -> Sent:
-    try:
-        async with session.post(
-            base_url + request.path, data=request.body, headers=request.headers
-        ) as response:
-            await response.read()
-            status = response.status
-    except aiohttp.ClientError:
-        status = 0
-    return Sent(request.delivery_id, due, late, status, time.time())
+async def _send(pool: Pool, raw: bytes, delivery_id: str, due: float, late: float) -> Sent:
+    status = await pool.send(raw)
+    return Sent(delivery_id, due, late, status, time.time())
 
 
 def _consuming(ctx: BenchContext) -> Callable[[], Awaitable[bool]]:

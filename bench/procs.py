@@ -136,3 +136,50 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} not ready after {limit:g}s")
         await asyncio.sleep(interval)
+
+
+class CpuUse:
+    """CPU seconds spent by named processes, and by the whole machine, over a block: shows
+    where a run's time went and how busy the machine was with work that is not ours."""
+
+    def __init__(self, pids: Mapping[str, int]) -> None:
+        self._processes = {}
+        for name, pid in pids.items():
+            with contextlib.suppress(psutil.Error):
+                self._processes[name] = psutil.Process(pid)
+        self._start: dict[str, float] = {}
+        self.seconds: dict[str, float] = {}
+        self.wall = 0.0
+        self.machine_busy = 0.0  # CPU seconds of every process on the machine
+
+    @staticmethod
+    def _cpu(process: psutil.Process) -> float:
+        times = process.cpu_times()
+        return float(times.user + times.system)
+
+    @staticmethod
+    def _machine() -> float:
+        times = psutil.cpu_times()
+        return float(times.user + times.system + getattr(times, "nice", 0.0))
+
+    def __enter__(self) -> CpuUse:
+        for name, process in self._processes.items():
+            with contextlib.suppress(psutil.Error):
+                self._start[name] = self._cpu(process)
+        self._start["<machine>"], self._start["<wall>"] = self._machine(), time.monotonic()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for name, process in self._processes.items():
+            with contextlib.suppress(psutil.Error, KeyError):
+                self.seconds[name] = self._cpu(process) - self._start[name]
+        self.machine_busy = self._machine() - self._start["<machine>"]
+        self.wall = time.monotonic() - self._start["<wall>"]
+
+
+def broker_pid() -> int | None:
+    """The local RabbitMQ's Erlang VM, when it runs on this machine (for its CPU share)."""
+    for process in psutil.process_iter(["name"]):
+        if process.info["name"] == "beam.smp":
+            return int(process.pid)
+    return None
