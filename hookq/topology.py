@@ -42,7 +42,7 @@ class Header:
     SOURCE = "hookq-source"
     EVENT_TYPE = "hookq-event-type"
     DELIVERY_ID = "hookq-delivery-id"
-    RECEIVED_AT = "hookq-received-at"  # float, Unix seconds
+    RECEIVED_AT = "hookq-received-at"  # int, Unix seconds (header_time)
     PROVIDER_HEADERS = "hookq-provider-headers"  # table: the provider's HTTP headers we keep
     ATTEMPT = "hookq-attempt"  # int: the run this delivery is for, 1 on the first
     # Failure record, added when a handler's run fails (retry) or when a message is dead-lettered
@@ -54,7 +54,7 @@ class Header:
     LAST_FAILED_AT = "hookq-last-failed-at"  # int, Unix seconds (header_time)
     DEAD_AT = "hookq-dead-at"  # int, Unix seconds (header_time)
     # Operators' record
-    REPLAYED_AT = "hookq-replayed-at"  # float, Unix seconds
+    REPLAYED_AT = "hookq-replayed-at"  # int, Unix seconds (header_time)
     REPLAYS = "hookq-replays"  # int
     REPLAY_ID = "hookq-replay-id"  # str: the replay run that put it back (a run never loops)
     PREVIOUS_FAILURE = "hookq-previous-failure"  # table: the failure record before the replay

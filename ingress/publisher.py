@@ -18,7 +18,7 @@ import structlog
 from aio_pika.abc import AbstractChannel, AbstractRobustConnection, FieldValue
 
 from hookq.settings import Settings
-from hookq.topology import Header, Names, declare_exchanges
+from hookq.topology import Header, Names, declare_exchanges, header_time
 from ingress.amqp_properties import Properties
 from sources.base import Accepted
 
@@ -129,7 +129,7 @@ class Publisher:
                 Header.SOURCE: source,
                 Header.EVENT_TYPE: accepted.event_type,
                 Header.DELIVERY_ID: accepted.delivery_id,
-                Header.RECEIVED_AT: received_at,
+                Header.RECEIVED_AT: header_time(received_at),
                 Header.PROVIDER_HEADERS: provider_headers,
             },
         )
