@@ -142,11 +142,15 @@ class Worker:
 
     async def stop(self) -> None:
         """Stop consuming, let handlers in flight finish within the grace, requeue the rest."""
+        if self._closed:
+            return
         for queue, tag in self._consumers:
             try:
-                await queue.cancel(tag)
+                # Bounded: a robust channel waits for a reconnection that may never come.
+                async with asyncio.timeout(5.0):
+                    await queue.cancel(tag)
             except Exception as exc:  # a lost connection: its deliveries are requeued anyway
-                log.warning("consumer cancel failed", queue=queue.name, error=str(exc))
+                log.warning("consumer cancel failed", queue=queue.name, error=repr(exc))
         self._consumers.clear()
         waiting = len(self.in_flight)
         late = await self.in_flight.drain(self.settings.shutdown_grace)

@@ -158,3 +158,33 @@ async def test_a_redis_outage_pauses_the_worker_which_resumes_by_itself(
     events = [entry["event"] for entry in logs]
     assert sum(e.startswith("redis unavailable") for e in events) == 1
     assert sum(e.startswith("redis available again") for e in events) == 1
+
+
+async def test_a_message_that_keeps_crashing_workers_ends_in_the_dead_queue(
+    settings: Settings, names: Names, channel: AbstractChannel, start_worker: StartWorker
+) -> None:
+    started: list[str] = []
+    settings = settings.model_copy(update={"delivery_limit": 2})
+    spec = sleeper("crashy", 30, started, [])
+    dead_queue = names.dead_queue("crashy")
+
+    async def in_dead_queue() -> bool:
+        return await ready_count(channel, dead_queue) == 1
+
+    for attempt in range(1, 6):
+        worker = await start_worker(settings, spec)
+        if attempt == 1:
+            await publish_event(channel, names, "evt-c", standard_body())
+
+        async def delivered_or_dead(n: int = attempt) -> bool:
+            return len(started) == n or await in_dead_queue()
+
+        await eventually(delivered_or_dead, timeout=10)
+        if len(started) < attempt:
+            break  # not delivered again: the broker dead-lettered it
+        await worker.close()  # as a crash: no drain, no ack; the broker takes the message back
+
+    await eventually(in_dead_queue, timeout=10)
+    assert started == ["evt-c"] * len(started)
+    assert 2 <= len(started) <= 3  # delivery limit 2: dead-lettered, not an endless loop
+    assert await ready_count(channel, names.handler_queue("crashy")) == 0
