@@ -42,7 +42,7 @@ if value == 'done' then return {2, 0} end
 if string.sub(value, 1, string.len(ARGV[3])) == ARGV[3] then
   return {3, redis.call('PTTL', KEYS[1])}
 end
-return {4, 0}
+return {4, redis.call('PTTL', KEYS[1])}
 """
 
 # Our claim or no claim at all (the lease lapsed and nobody took it): the run is done.
@@ -75,7 +75,7 @@ class Claim:
     state: ClaimState
     key: str
     value: str  # our claim value when CLAIMED
-    lease_left: float = 0.0  # seconds, when SAME_MESSAGE
+    lease_left: float = 0.0  # seconds, when held (SAME_MESSAGE, OTHER_MESSAGE)
 
 
 class Dedupe:

@@ -23,6 +23,7 @@ class Envelope:
     attempt: int  # the run this delivery is for: 1 on the first
     received_at: datetime
     message_id: str
+    replayed: bool = False  # an operator put it back from a dead queue
 
     def provider_headers(self, message: AbstractIncomingMessage) -> dict[str, str]:
         table = message.headers.get(Header.PROVIDER_HEADERS)
@@ -55,6 +56,7 @@ def read_envelope(message: AbstractIncomingMessage) -> Envelope:
         attempt=attempt if isinstance(attempt, int) and attempt >= 1 else 1,
         received_at=_received_at(received, message),
         message_id=message.message_id or _stable_id(message),
+        replayed=Header.REPLAYED_AT in headers,
     )
 
 

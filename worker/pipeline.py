@@ -135,15 +135,17 @@ class Pipeline:
             claim = await self._dedupe.claim(key, envelope.message_id)
             if claim.state is ClaimState.CLAIMED:
                 return claim
-            if claim.state is not ClaimState.SAME_MESSAGE:
+            if claim.state is ClaimState.DONE:
                 return None
+            if claim.state is ClaimState.OTHER_MESSAGE and not envelope.replayed:
+                return None  # that delivery ends acked, retried, dead or redelivered
             # Redelivered while its own earlier delivery holds the claim: that run's worker
             # died or lost its connection. It may still finish (then the key says done), else
             # the lease lapses and we run it. Never ack it as a duplicate: nothing else will.
+            # A replay waits too: the claim may be a crash-looped message's, dead-lettered by
+            # the broker with its claim still leased, and an operator's replay must not vanish.
             if not waited:
-                log.info(
-                    "redelivered while claimed: waiting for the lease", lease_left=claim.lease_left
-                )
+                log.info("claimed elsewhere: waiting for the lease", lease_left=claim.lease_left)
                 waited = True
             with self._in_flight.waiting():
                 await asyncio.sleep(min(max(claim.lease_left, 0.02), MAX_LEASE_POLL))

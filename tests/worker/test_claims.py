@@ -3,12 +3,14 @@ after its worker died (it must wait for the lease, never be acked as a duplicate
 
 from __future__ import annotations
 
+import time
+
 import redis.asyncio as aioredis
 from aio_pika.abc import AbstractChannel
 
 from handlers.api import HandlerContext, HandlerSpec
 from hookq.settings import Settings
-from hookq.topology import Names
+from hookq.topology import Header, Names, header_time
 from sources.standard.models import StandardEvent
 from tests.support.events import eventually, publish_event, ready_count, standard_body
 from tests.worker.conftest import StartWorker
@@ -85,3 +87,30 @@ async def test_a_done_mark_outlives_the_lease_for_the_dedupe_ttl(
 
     ttl = await redis_client.pttl(names.redis_key("dedupe", "ttl", "standard", "evt-3"))
     assert 1000 < ttl <= 3_600_000
+
+
+async def test_a_replay_waits_out_a_claim_left_by_a_crash_looped_message(
+    settings: Settings,
+    names: Names,
+    channel: AbstractChannel,
+    start_worker: StartWorker,
+    redis_client: aioredis.Redis,
+) -> None:
+    runs: list[str] = []
+    settings = settings.model_copy(update={"claim_lease": 1.0})
+    key = names.redis_key("dedupe", "replayed", "standard", "evt-4")
+    # The broker dead-lettered a message that kept killing workers; its claim is still leased.
+    await redis_client.set(key, "msg-crashed 0123456789abcdef", px=700)
+    worker = await start_worker(settings, recording_spec("replayed", runs))
+    await publish_event(
+        channel,
+        names,
+        "evt-4",
+        standard_body(),
+        message_id="msg-replay",
+        extra_headers={Header.REPLAYED_AT: header_time(time.time()), Header.REPLAYS: 1},
+    )
+
+    await eventually(lambda: processed(worker.metrics, "replayed", Outcome.PROCESSED) == 1)
+    assert runs == ["evt-4"]
+    assert processed(worker.metrics, "replayed", Outcome.DUPLICATE) == 0
