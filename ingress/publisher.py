@@ -112,7 +112,15 @@ class Publisher:
         log.info("broker connected", channels=len(channels))
 
     async def publish(self, source: str, accepted: Accepted, received_at: float) -> None:
-        if not self.ready:
+        channel = next(self._next_channel)
+        connection = self._connection
+        # ``ready`` for this publish only: its channel, not every channel (per request, bench/).
+        if (
+            connection is None
+            or connection.is_closed
+            or not connection.connected.is_set()
+            or channel.is_closed
+        ):
             raise BrokerUnavailable("not connected to the broker")
         provider_headers: dict[str, FieldValue] = dict(accepted.provider_headers)
         # The AMQP properties are built once, here, and handed to aiormq: an aio_pika.Message
@@ -133,10 +141,9 @@ class Publisher:
                 Header.PROVIDER_HEADERS: provider_headers,
             },
         )
-        channel = next(self._next_channel)
         try:
-            # A robust channel's underlay waits while its connection reconnects; ``ready``
-            # found it connected and nothing was awaited since, so this returns at once.
+            # A robust channel's underlay waits while its connection reconnects; we found it
+            # connected and nothing was awaited since, so this returns at once.
             underlay = await channel.get_underlay_channel()
             # aiormq bounds the lock, the write and the confirm inside the asyncio.timeout it
             # enters anyway: a second one around it (or a wait_for, a task per publish) would
