@@ -24,6 +24,7 @@ EFFECTS_URL = "HOOKQ_TEST_EFFECTS_URL"
 EFFECTS_KEY = "HOOKQ_TEST_EFFECTS_KEY"
 # Seconds each run takes: long enough that a SIGKILL lands mid-batch, short for the suite.
 EFFECT_DELAY = "HOOKQ_TEST_EFFECT_DELAY"
+AFTER_EFFECT_DELAY = "HOOKQ_TEST_AFTER_EFFECT_DELAY"
 # Redis connection of this process: made on first use, inside the worker's event loop.
 _clients: dict[str, aioredis.Redis] = {}
 FAST_RETRY = Backoff(base=0.5, factor=2.0, max_delay=2.0, jitter=False)
@@ -55,6 +56,11 @@ async def _effect(ctx: HandlerContext) -> None:
     if delay > 0:
         await asyncio.sleep(delay)
     await record("effect", ctx)
+    # Work after the effect (a log call, a second request): widens the window between the
+    # effect and the done mark, where only a dead worker may cause a second run.
+    after = float(os.environ.get(AFTER_EFFECT_DELAY, "0"))
+    if after > 0:
+        await asyncio.sleep(after)
 
 
 @handler("#", name="rel-a", timeout=2.0, max_attempts=10, backoff=FAST_RETRY)

@@ -35,6 +35,7 @@ class Verdict:
     lost: list[tuple[str, str]] = field(default_factory=list)
     duplicated: int = 0  # effects beyond the first, per (handler, delivery id)
     unexplained: list[tuple[str, str]] = field(default_factory=list)
+    runs: dict[tuple[str, str], list[Effect]] = field(default_factory=dict)  # of unexplained
     unexpected: list[tuple[str, str]] = field(default_factory=list)  # effects of refused events
 
     def problems(self) -> str:
@@ -42,7 +43,12 @@ class Verdict:
         if self.lost:
             parts.append(f"{len(self.lost)} lost, e.g. {self.lost[:3]}")
         if self.unexplained:
-            parts.append(f"{len(self.unexplained)} unexplained duplicates: {self.unexplained[:3]}")
+            first = self.unexplained[0]
+            runs = [(e.pid, round(e.at, 3), e.attempt) for e in self.runs.get(first, [])]
+            parts.append(
+                f"{len(self.unexplained)} unexplained duplicates: {self.unexplained[:3]}; "
+                f"runs of the first (pid, time, attempt): {runs}"
+            )
         if self.unexpected:
             parts.append(f"{len(self.unexpected)} effects of refused events: {self.unexpected[:3]}")
         return "; ".join(parts)
@@ -82,4 +88,5 @@ def judge(
         verdict.duplicated += len(found) - 1
         if len(found) > 1 and not explained(found, kills):
             verdict.unexplained.append(key)
+            verdict.runs[key] = found
     return verdict

@@ -90,7 +90,9 @@ async def settle_and_judge(
     await asyncio.sleep(CLAIM_LEASE + 2 if fleet.kills else 2)
     for worker in workers:
         if worker.alive():
-            assert fleet.stop(worker) == 0, f"worker did not stop cleanly: {worker.log_tail()}"
+            # In a thread: a proxy in this event loop may carry the worker's broker connection.
+            code = await asyncio.to_thread(fleet.stop, worker)
+            assert code == 0, f"worker did not stop cleanly: {worker.log_tail()}"
     left = await leftover_messages(settings.amqp_url, names, specs)
     found = await read_effects(redis_client, key)
     verdict = judge(outcomes.acked, handlers, found, fleet.kills, outcomes.ambiguous)
