@@ -41,6 +41,7 @@ from bench.worker_bench import declare_bench_queues
 
 TARGET_P99_MS = 25.0
 WARMUP_SECONDS = 1.0
+CONNECTIONS = 256  # the client's limit, as an HTTP client's pool has one
 SETTLE_SECONDS = 30.0  # how long the last events may take to reach the handler
 
 
@@ -77,6 +78,7 @@ async def run_e2e(ctx: BenchContext) -> list[Row]:
         await wait_until(_consuming(ctx), 30, "worker")
         # Made (and signed) before the clock starts; stamped now, all within Plain's window.
         requests = plain_requests(warmup + measured, f"pEv_e{ctx.names.namespace[-8:]}_")
+        pool = Pool("127.0.0.1", port, limit=CONNECTIONS)
         pids = {"ingress": ingress.pid, "worker": worker.pid, "client": os.getpid()}
         if (beam := broker_pid()) is not None:
             pids["broker"] = beam
@@ -85,13 +87,14 @@ async def run_e2e(ctx: BenchContext) -> list[Row]:
             PeakRss(worker.pid) as worker_rss,
             CpuUse(pids) as cpu,
         ):
-            sent = await open_loop("127.0.0.1", port, requests, ctx.rate)
+            sent = await open_loop(pool, requests, ctx.rate)
             calls = await _calls(record, [s.delivery_id for s in sent if s.status == 200])
             check_running(ingress, "hookq ingress", ingress_log)
             check_running(worker, "hookq worker", worker_log)
             peaks = ingress_rss.peak, worker_rss.peak
     rows = _rows(ctx, sent[warmup:], calls, peaks)
     rows[0].figures["cpu"] = cpu_figures(cpu, len(sent))
+    rows[0].figures["connections_opened"] = pool.opened
     return rows
 
 
@@ -104,12 +107,9 @@ def cpu_figures(cpu: CpuUse, events: int) -> dict[str, float]:
     return figures
 
 
-async def open_loop(
-    host: str, port: int, requests: list[WebhookRequest], per_second: float
-) -> list[Sent]:
+async def open_loop(pool: Pool, requests: list[WebhookRequest], per_second: float) -> list[Sent]:
     loop = asyncio.get_running_loop()
-    pool = Pool(host, port)
-    raw = [serialise(f"{host}:{port}", r.path, r.headers, r.body) for r in requests]
+    raw = [serialise(f"{pool.host}:{pool.port}", r.path, r.headers, r.body) for r in requests]
     start_loop, start_wall = loop.time() + 0.1, time.time() + 0.1
     tasks = []
     try:

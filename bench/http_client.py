@@ -45,25 +45,30 @@ class Connection:
 
 
 class Pool:
-    """Keep-alive connections to one server: idle ones are reused, busy ones never shared."""
+    """Keep-alive connections to one server: idle ones are reused, busy ones never shared, at
+    most ``limit`` at once (a request waits for a free one; its latency still counts from its
+    due time). Without a limit, a server that falls behind would be sent one connection per
+    waiting request, and its memory would measure the client's patience."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, limit: int = 256) -> None:
         self.host, self.port = host, port
         self._idle: list[Connection] = []
+        self._slots = asyncio.Semaphore(limit)
         self.opened = 0
 
     async def send(self, request: bytes) -> int:
         """The answer's status; 0 when the connection failed."""
-        connection = None
-        try:
-            connection = self._idle.pop() if self._idle else await self._open()
-            status = await connection.exchange(request)
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
-            if connection is not None:
-                connection.close()
-            return 0
-        self._idle.append(connection)
-        return status
+        async with self._slots:
+            connection = None
+            try:
+                connection = self._idle.pop() if self._idle else await self._open()
+                status = await connection.exchange(request)
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+                if connection is not None:
+                    connection.close()
+                return 0
+            self._idle.append(connection)
+            return status
 
     async def _open(self) -> Connection:
         reader, writer = await asyncio.open_connection(self.host, self.port)
