@@ -36,7 +36,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     defaults = Settings()
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per load run")
-    parser.add_argument("--quick", action="store_true", help="2 s runs, small queues: CI smoke")
+    parser.add_argument("--quick", action="store_true", help="1 s runs, small queues: CI smoke")
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma list of {PARTS}")
     parser.add_argument("--concurrency", type=int, default=64, help="wrk connections")
     parser.add_argument(
@@ -53,7 +53,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown part(s) {sorted(unknown)}; known: {', '.join(PARTS)}")
     if args.quick:
-        args.duration, args.worker_events, args.rounds = 2.0, 2000, 1
+        args.duration, args.worker_events, args.rounds = 1.0, 1000, 1
     return args
 
 
