@@ -14,6 +14,8 @@ from structlog.testing import capture_logs
 from handlers.api import Backoff, HandlerContext, HandlerSpec, Reject, Retry
 from hookq.settings import Settings
 from hookq.topology import Header, Names
+from ingress.publisher import Publisher
+from sources.base import Accepted
 from sources.standard.models import StandardEvent
 from tests.support.events import eventually, publish_event, standard_body, take_all
 from tests.worker.conftest import StartWorker
@@ -275,3 +277,38 @@ async def test_failure_logs_are_bound_to_the_message_and_never_quote_the_payload
         assert entry["event_type"] == "test.event"
     assert by_event["dead-lettered"]["attempt"] == 2
     assert by_event["handler failed: retrying"]["error_type"] == "ValueError"
+
+
+async def test_an_event_published_by_the_ingress_reaches_the_handler_typed_with_its_context(
+    settings: Settings, names: Names, start_worker: StartWorker
+) -> None:
+    seen: list[tuple[StandardEvent, HandlerContext]] = []
+
+    async def look(event: StandardEvent, ctx: HandlerContext) -> None:
+        seen.append((event, ctx))
+
+    await start_worker(settings, spec("look", look))
+    publisher = Publisher(settings, names, connection_name="test:ingress-publisher")
+    await publisher.start()
+    try:
+        await publisher.wait_connected()
+        accepted = Accepted(
+            event_type="test.event",
+            delivery_id="msg_2Kx",
+            body=standard_body(data={"thread": "th_9"}),
+            provider_headers={"webhook-id": "msg_2Kx", "webhook-timestamp": "1795240000"},
+        )
+        await publisher.publish("standard", accepted, received_at=time.time())
+        await eventually(lambda: len(seen) == 1)
+    finally:
+        await publisher.close()
+
+    [(event, ctx)] = seen
+    assert isinstance(event, StandardEvent)
+    assert event.type == "test.event"
+    assert event.data == {"thread": "th_9"}
+    assert (ctx.handler, ctx.source, ctx.event_type) == ("look", "standard", "test.event")
+    assert (ctx.delivery_id, ctx.attempt, ctx.max_attempts) == ("msg_2Kx", 1, 3)
+    assert dict(ctx.headers) == {"webhook-id": "msg_2Kx", "webhook-timestamp": "1795240000"}
+    # Within pamqp's 32-bit float precision for a float header (about a minute today).
+    assert abs(ctx.received_at.timestamp() - time.time()) < 120
