@@ -53,6 +53,21 @@ def redact_sensitive(
     return event_dict
 
 
+class StderrLogger:
+    """Writes each line to the ``sys.stderr`` of the moment, not the one at configuration
+    time: a process that swaps its stderr (a test runner capturing output) never has its logs
+    written to a closed stream."""
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warn = warning = error = err = critical = exception = fatal = msg
+
+
+def _stderr_logger(*_args: Any) -> StderrLogger:
+    return StderrLogger()
+
+
 def _json_dumps(obj: Any, default: Any = None) -> str:
     return orjson.dumps(obj, default=default or str).decode()
 
@@ -78,7 +93,7 @@ def configure_logging(settings: Settings) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[settings.log_level]
         ),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=True,
     )
     # Libraries that log through the standard library (aio-pika, aiohttp) at WARNING and up.

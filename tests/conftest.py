@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 import aio_pika
 import pytest
 import redis.asyncio as aioredis
+import structlog
 from aio_pika.abc import AbstractRobustConnection
 
 from hookq.settings import Settings
@@ -71,6 +72,15 @@ async def _delete_redis_keys(url: str) -> None:
     async with client:
         async for key in client.scan_iter(match=f"{SESSION_PREFIX}*", count=1000):
             await client.delete(key)
+
+
+@pytest.fixture(autouse=True)
+def structlog_config_restored() -> Iterator[None]:
+    """A test that runs ``hookq.cli.main`` in-process configures logging for the process:
+    put the configuration back, so that later tests' ``capture_logs`` still sees their logs."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
 
 
 @pytest.fixture
