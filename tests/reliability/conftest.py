@@ -39,7 +39,7 @@ class Scale:
 def scale() -> Scale:
     if FULL:
         return Scale(full=True, events=5000, kills=8, fuzz_examples=400, outage_events=1500)
-    return Scale(full=False, events=600, kills=5, fuzz_examples=60, outage_events=300)
+    return Scale(full=False, events=600, kills=5, fuzz_examples=60, outage_events=250)
 
 
 def process_env(settings: Settings, names: Names) -> dict[str, str]:
