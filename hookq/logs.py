@@ -64,6 +64,19 @@ class StderrLogger:
     log = debug = info = warn = warning = error = err = critical = exception = fatal = msg
 
 
+class WithoutRequestContent(logging.Filter):
+    """aiohttp logs a request it cannot parse with the offending bytes (an ``Authorization``
+    line, say) in the message and the traceback, past structlog's masking: keep the fact and
+    the error type, drop the content."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        record.msg = "request refused" + (f" ({type(error).__name__})" if error else "")
+        record.args = None
+        record.exc_info = record.exc_text = None
+        return True
+
+
 def _stderr_logger(*_args: Any) -> StderrLogger:
     return StderrLogger()
 
@@ -98,3 +111,7 @@ def configure_logging(settings: Settings) -> None:
     )
     # Libraries that log through the standard library (aio-pika, aiohttp) at WARNING and up.
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s %(message)s")
+    for name in ("aiohttp.server", "aiohttp.web"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, WithoutRequestContent) for f in logger.filters):
+            logger.addFilter(WithoutRequestContent())

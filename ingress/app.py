@@ -75,6 +75,8 @@ async def _receive(
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
         return error(413, "too_large", f"body over {limit} bytes")
+    except web.RequestPayloadError:
+        return error(400, "bad_body", "body does not match its Content-Encoding")
     received_at = time.time()
     try:
         accepted = source.accept(request.headers, body, received_at)

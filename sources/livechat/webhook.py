@@ -11,6 +11,7 @@ import orjson
 
 from sources.base import (
     Accepted,
+    BadPayload,
     Source,
     Unauthorized,
     body_digest,
@@ -41,7 +42,11 @@ class LivechatSource(Source):
         action = required_string(event, "action")
         # Re-serialised, as the secret must go; orjson keeps key order, so the same bytes in
         # give the same bytes (and digest) out.
-        stripped = orjson.dumps(event)
+        try:
+            stripped = orjson.dumps(event)
+        except orjson.JSONEncodeError:
+            # orjson reads 1,024 levels of nesting but writes only 255.
+            raise BadPayload("body is nested too deeply") from None
         return Accepted(
             event_type=action,
             delivery_id=header_value(headers, self.config.id_header) or body_digest(stripped),

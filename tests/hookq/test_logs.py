@@ -32,3 +32,21 @@ def test_sensitive_keys_are_masked_at_any_depth(capsys: pytest.CaptureFixture[st
     assert line["rows"] == [{"cpf": MASK}]
     for value in ("lc-secret", "ana@example.com", "5511999999999", "123.456.789-00", "tok"):
         assert value not in json.dumps(line)
+
+
+def test_aiohttp_parse_errors_are_logged_without_the_request(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    configure_logging(Settings(log_format="json"))
+    try:
+        raise ValueError("Invalid header: Authorization: Bearer super-secret-token")
+    except ValueError:
+        logging.getLogger("aiohttp.server").exception("Error handling request %s", "Bearer tok2")
+    finally:
+        structlog.reset_defaults()
+    [record] = [r for r in caplog.records if r.name == "aiohttp.server"]
+    assert record.getMessage() == "request refused (ValueError)"
+    assert "super-secret-token" not in caplog.text
+    assert "tok2" not in caplog.text

@@ -313,3 +313,14 @@ def test_header_bytes_that_are_not_utf8_are_401(source: Source, headers: dict[st
     # aiohttp hands such bytes over as surrogate escapes; they must be refused, not crash.
     with pytest.raises(Unauthorized):
         source.accept(headers, orjson.dumps(STARYA_EVENT), NOW)
+
+
+def test_livechat_body_too_deep_to_re_serialise_is_400() -> None:
+    # orjson reads 1,024 levels but writes 255: the secret must go, so the body is rewritten.
+    deep = b'{"action": "incoming_chat", "secret_key": "%s", "payload": %s1%s}' % (
+        LIVECHAT_SECRET.encode(),
+        b'{"a":' * 300,
+        b"}" * 300,
+    )
+    with pytest.raises(BadPayload, match="nested too deeply"):
+        make(LivechatSource, LIVECHAT_SECRET).accept({}, deep, NOW)
