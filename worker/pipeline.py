@@ -89,7 +89,6 @@ class Pipeline:
                     await _requeue(message)
 
     async def _process(self, message: AbstractIncomingMessage, envelope: Envelope) -> None:
-        claim: Claim | None = None
         try:
             event = self._validate(message, envelope)
             if not isinstance(event, BaseModel):
@@ -101,19 +100,48 @@ class Pipeline:
                 self._count(envelope, Outcome.DUPLICATE)
                 log.debug("duplicate acked")
                 return
+        except asyncio.CancelledError:
+            await _requeue(message)  # stopping, or the channel closed: nothing ran
+            raise
+        await self._run_shielded(message, event, envelope, claim)
+
+    async def _run_shielded(
+        self, message: AbstractIncomingMessage, event: BaseModel, envelope: Envelope, claim: Claim
+    ) -> None:
+        """Run the handler and settle its outcome, whatever happens to the connection.
+
+        aiormq cancels its consumers' tasks when the connection drops. Cancelling a handler
+        there would release the claim after an effect it may already have had, and the
+        redelivery would run it again: instead the run finishes and marks done (Redis does not
+        need the broker), its ack is lost with the channel, and the redelivery finds the done
+        mark. Only a stop whose grace period is over interrupts a run.
+        """
+        run = asyncio.ensure_future(self._run_and_settle(message, event, envelope, claim))
+        try:
+            await asyncio.shield(run)
+        except asyncio.CancelledError:
+            if self._in_flight.stopping:
+                run.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await run
+            raise
+
+    async def _run_and_settle(
+        self, message: AbstractIncomingMessage, event: BaseModel, envelope: Envelope, claim: Claim
+    ) -> None:
+        try:
             failed = await self._run(message, event, envelope)
             if failed is None:
                 await self._succeeded(message, envelope, claim)
             else:
                 await self._failed(message, envelope, claim, failed)
         except asyncio.CancelledError:
-            # Stopping (or the channel closed): the message goes back to the queue, and our
+            # Interrupted by a stop past its grace: the message goes back to the queue, and our
             # claim is released so that whoever gets it need not wait for the lease.
             await _requeue(message)
-            if claim is not None:
-                with contextlib.suppress(Exception):
-                    async with asyncio.timeout(2.0):
-                        await self._dedupe.release(claim)
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(2.0):
+                    await self._dedupe.release(claim)
             raise
 
     def _validate(

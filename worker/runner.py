@@ -161,6 +161,9 @@ class Worker:
         if self._closed:
             return
         self._closed = True
+        # A hard stop: runs still going are interrupted (requeued, their claims released),
+        # not left to finish as they are when only the connection drops.
+        self.in_flight.stopping = True
         await self.gate.close()
         await self._dedupe.close()
         if self._connection is not None:

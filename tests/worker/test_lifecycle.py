@@ -126,6 +126,29 @@ async def test_consuming_resumes_after_the_broker_closes_the_connection(
     assert outcome(worker.metrics, "robust", Outcome.PROCESSED) == 2
 
 
+async def test_a_connection_lost_mid_handler_neither_interrupts_nor_reruns_it(
+    settings: Settings,
+    names: Names,
+    channel: AbstractChannel,
+    start_worker: StartWorker,
+    request: object,
+) -> None:
+    # The effect happens, then the connection drops while the handler still works: the run
+    # must finish and mark done, so that the broker's redelivery is acked as a duplicate.
+    started: list[str] = []
+    finished: list[str] = []
+    worker = await start_worker(settings, sleeper("no-rerun", 1.5, started, finished))
+    await publish_event(channel, names, "evt-x", standard_body())
+    await eventually(lambda: started == ["evt-x"])
+
+    name = f"test-worker:{request.node.name}"  # type: ignore[attr-defined]
+    assert await asyncio.to_thread(close_connections, name) == 1
+    await eventually(lambda: outcome(worker.metrics, "no-rerun", Outcome.DUPLICATE) == 1, 30)
+    assert started == finished == ["evt-x"]
+    assert outcome(worker.metrics, "no-rerun", Outcome.PROCESSED) == 1
+    assert await ready_count(channel, names.handler_queue("no-rerun")) == 0
+
+
 async def _equals(count: Awaitable[int], expected: int) -> bool:
     return await count == expected
 
