@@ -87,9 +87,13 @@ async def deliver(
 
 
 async def send_all(
-    base_url: str, requests: Iterable[senders.Request], concurrency: int = 16
+    base_url: str,
+    requests: Iterable[senders.Request],
+    concurrency: int = 16,
+    outcomes: Outcomes | None = None,
 ) -> Outcomes:
-    outcomes = Outcomes()
+    """Every request delivered as a provider would; ``outcomes`` fills as answers arrive."""
+    outcomes = outcomes if outcomes is not None else Outcomes()
     queue: asyncio.Queue[senders.Request] = asyncio.Queue()
     for request in requests:
         queue.put_nowait(request)

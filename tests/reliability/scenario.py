@@ -49,16 +49,15 @@ def start_workers(fleet: Fleet, count: int, **env: str) -> list[Spawned]:
 async def traffic_while(
     port: int,
     requests: Sequence[senders.Request],
-    disrupt: Callable[[asyncio.Event], Coroutine[Any, Any, None]],
+    disrupt: Callable[[Outcomes], Coroutine[Any, Any, None]],
 ) -> Outcomes:
-    """Send ``requests`` while ``disrupt`` runs; it is told when the sending is over and is
-    awaited before returning."""
-    sending_done = asyncio.Event()
-    disrupting = asyncio.create_task(disrupt(sending_done))
+    """Send ``requests`` while ``disrupt`` runs; it sees the answers as they come (to time its
+    faults by the traffic's progress) and is awaited before returning."""
+    outcomes = Outcomes()
+    disrupting = asyncio.create_task(disrupt(outcomes))
     try:
-        outcomes = await send_all(f"http://127.0.0.1:{port}", requests)
+        await send_all(f"http://127.0.0.1:{port}", requests, outcomes=outcomes)
     finally:
-        sending_done.set()
         await disrupting
     return outcomes
 

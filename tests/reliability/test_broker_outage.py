@@ -22,6 +22,7 @@ from hookq.settings import Settings
 from hookq.topology import Names
 from tests.reliability import senders
 from tests.reliability.conftest import Scale
+from tests.reliability.load import Outcomes
 from tests.reliability.procs import RSS_BOUND, Fleet
 from tests.reliability.proxy import CuttableProxy
 from tests.reliability.scenario import settle_and_judge, start_workers, traffic_while
@@ -76,9 +77,15 @@ async def test_broker_outage_during_ingress_load_acks_only_what_is_queued(
     )
     outages = OUTAGES if not scale.full else 2
 
-    async def break_the_broker(sending_done: asyncio.Event) -> None:
-        for _ in range(outages):
-            await asyncio.sleep(1.0)
+    events = [senders.standard("rel.outage", {"n": n}) for n in range(scale.outage_events)]
+
+    async def break_the_broker(progress: Outcomes) -> None:
+        for number in range(1, outages + 1):
+            # Each outage once a further share of the events is acknowledged: the traffic is
+            # in full flow when the broker goes, however fast this machine is.
+            async with asyncio.timeout(120):
+                while len(progress.acked) < number * len(events) / (outages + 2):
+                    await asyncio.sleep(0.02)
             if scale.full:
                 await restart_broker()
             else:
@@ -87,7 +94,6 @@ async def test_broker_outage_during_ingress_load_acks_only_what_is_queued(
                 await proxy.restore()
             fleet.restarts += 1
 
-    events = [senders.standard("rel.outage", {"n": n}) for n in range(scale.outage_events)]
     try:
         outcomes = await traffic_while(port, events, break_the_broker)
         assert ingress.rss_bytes() < RSS_BOUND, "the ingress outgrew its memory bound under load"

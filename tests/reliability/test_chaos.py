@@ -19,7 +19,7 @@ from hookq.topology import Names
 from tests.reliability import senders
 from tests.reliability.conftest import Scale
 from tests.reliability.ledger import Effect
-from tests.reliability.load import RECORDER_NAMES, with_retries_of
+from tests.reliability.load import RECORDER_NAMES, Outcomes, with_retries_of
 from tests.reliability.procs import RSS_BOUND, WORKER_READY, Fleet, Kill, Spawned
 from tests.reliability.scenario import settle_and_judge, start_workers, traffic_while, worker_env
 from tests.reliability.summary import SUMMARY
@@ -71,7 +71,7 @@ async def test_sigkilled_workers_lose_nothing_and_duplicate_only_on_kills(
     traffic = with_retries_of(events, every=10, rng=random.Random(3))
     chaos = Chaos(fleet, workers, redis_client, names.redis_key("effects"))
 
-    async def kill_workers(_sending_done: asyncio.Event) -> None:
+    async def kill_workers(_outcomes: Outcomes) -> None:
         await chaos.run(len(events) * len(RECORDER_NAMES), scale.kills)
 
     outcomes = await traffic_while(port, traffic, kill_workers)
@@ -89,5 +89,6 @@ async def test_sigkilled_workers_lose_nothing_and_duplicate_only_on_kills(
     assert landed >= scale.kills // 2, "most kills missed the workers' processing"
     assert not result.left, f"messages left over (dead-lettered or stuck): {result.left}"
     assert not verdict.lost, verdict.problems()
-    assert not verdict.unexplained, verdict.problems()
+    kills = [(kill.pid, round(kill.at, 3)) for kill in fleet.kills]
+    assert not verdict.unexplained, f"{verdict.problems()}; kills (pid, time): {kills}"
     assert not verdict.unexpected, verdict.problems()

@@ -3,14 +3,13 @@ events keep flowing through the same handler meanwhile."""
 
 from __future__ import annotations
 
-import asyncio
-
 import redis.asyncio as aioredis
 
 from handlers.api import spec_of
 from hookq.settings import Settings
 from hookq.topology import Names
 from tests.reliability import hanging, senders
+from tests.reliability.load import Outcomes
 from tests.reliability.procs import Fleet
 from tests.reliability.scenario import settle_and_judge, start_workers, traffic_while
 from tests.reliability.summary import SUMMARY
@@ -19,7 +18,7 @@ HANGING = 5
 FLOWING = 60
 
 
-async def nothing_broken(_sending_done: asyncio.Event) -> None:
+async def nothing_broken(_outcomes: Outcomes) -> None:
     """The fault here is the handler itself."""
 
 

@@ -20,7 +20,7 @@ from hookq.settings import Settings
 from hookq.topology import Names
 from tests.reliability import senders
 from tests.reliability.conftest import Scale
-from tests.reliability.load import read_effects, with_retries_of
+from tests.reliability.load import Outcomes, read_effects, with_retries_of
 from tests.reliability.procs import Fleet, Spawned, free_port
 from tests.reliability.scenario import settle_and_judge, start_workers, traffic_while
 from tests.reliability.summary import SUMMARY
@@ -72,7 +72,7 @@ async def test_redis_restarts_during_worker_load_neither_lose_nor_duplicate(
     # the middle of the processing, however fast this machine is.
     restarts = [(0.2, False), (0.5, True)]
 
-    async def restart_redis(_sending_done: asyncio.Event) -> None:
+    async def restart_redis(_outcomes: Outcomes) -> None:
         key = names.redis_key("effects")
         for share, hard in restarts:
             async with asyncio.timeout(120):  # the workers are stuck: fail, do not hang
