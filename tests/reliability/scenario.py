@@ -25,7 +25,9 @@ from tests.reliability.load import (
 )
 from tests.reliability.procs import Fleet, Spawned
 
-CLAIM_LEASE = 3.0
+# Above every test handler timeout (2 s) with room for a busy machine stalling a worker: a
+# lease that lapses under a live run lets another worker run it too.
+CLAIM_LEASE = 5.0
 
 
 def worker_env(**extra: str) -> dict[str, str]:
