@@ -71,6 +71,7 @@ class WithoutRequestContent(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
+        record.refused_error = error  # for code that inspects records; no formatter prints it
         record.msg = "request refused" + (f" ({type(error).__name__})" if error else "")
         record.args = None
         record.exc_info = record.exc_text = None

@@ -48,5 +48,6 @@ def test_aiohttp_parse_errors_are_logged_without_the_request(
         structlog.reset_defaults()
     [record] = [r for r in caplog.records if r.name == "aiohttp.server"]
     assert record.getMessage() == "request refused (ValueError)"
+    assert isinstance(record.refused_error, ValueError)  # type: ignore[attr-defined]
     assert "super-secret-token" not in caplog.text
     assert "tok2" not in caplog.text

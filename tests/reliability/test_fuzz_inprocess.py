@@ -33,7 +33,11 @@ STRATEGIES = {
 def answered_400(record: logging.LogRecord) -> bool:
     """aiohttp logs a request it could not parse or decode at ERROR, though it answers 400 (and
     again when it drains the undecodable rest of a body the ingress refused)."""
-    exc = record.exc_info[1] if record.exc_info else None
+    # hookq.logs strips the request's content from aiohttp's records, keeping the exception
+    # aside in ``refused_error``.
+    exc = getattr(record, "refused_error", None) or (
+        record.exc_info[1] if record.exc_info else None
+    )
     if isinstance(exc, RequestPayloadError):
         return True
     return isinstance(exc, HttpProcessingError) and exc.code == 400
