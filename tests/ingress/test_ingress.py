@@ -24,8 +24,8 @@ from ingress.app import create_app
 from ingress.publisher import Publisher
 from tests.conftest import LIVECHAT_SECRET
 from tests.ingress import signing
-from tests.ingress.proxy import TcpProxy
 from tests.ingress.signing import REFERENCE, SEEDS, load_json
+from tests.support.proxy import CuttableProxy
 
 LIVECHAT_FIXTURES = sorted((REFERENCE / "livechat" / "fixtures-v3.5").glob("*.json"))
 
@@ -305,7 +305,7 @@ async def test_broker_outage_gives_503_then_recovers_without_restart(
     settings: Settings, amqp_url: str, tap: AbstractQueue
 ) -> None:
     target = urlsplit(amqp_url)
-    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5672)
+    proxy = CuttableProxy(target.hostname or "127.0.0.1", target.port or 5672)
     port = await proxy.start()
     proxied = settings.model_copy(
         update={"amqp_url": amqp_url.replace(f":{target.port}", f":{port}"), "publish_timeout": 1.0}

@@ -24,9 +24,9 @@ from tests.reliability import senders
 from tests.reliability.conftest import Scale
 from tests.reliability.load import Outcomes
 from tests.reliability.procs import RSS_BOUND, Fleet
-from tests.reliability.proxy import CuttableProxy
 from tests.reliability.scenario import settle_and_judge, start_workers, traffic_while
 from tests.reliability.summary import SUMMARY
+from tests.support.proxy import CuttableProxy
 
 NODE_VARIABLE = "HOOKQ_RELIABILITY_RABBITMQ_NODE"
 OUTAGES = 3
