@@ -13,10 +13,10 @@ import uuid
 from collections.abc import Iterator
 
 import aio_pika
-import aiormq
 import structlog
 from aio_pika.abc import AbstractChannel, AbstractRobustConnection, FieldValue
 
+from hookq.amqp import PUBLISH_FAILURES, RECONNECT_INTERVAL
 from hookq.settings import Settings
 from hookq.topology import Header, Names, declare_exchanges, header_time
 from ingress.amqp_properties import Properties
@@ -24,17 +24,6 @@ from sources.base import Accepted
 
 log = structlog.get_logger("hookq.ingress.publisher")
 
-PUBLISH_FAILURES = (
-    TimeoutError,
-    ConnectionError,
-    aio_pika.exceptions.AMQPError,
-    aiormq.exceptions.AMQPError,
-    RuntimeError,  # aiormq raises it for a write on a closing transport
-)
-
-
-# Seconds between reconnection attempts: short, as providers retry 503s for minutes at most.
-RECONNECT_INTERVAL = 1.0
 PERSISTENT = int(aio_pika.DeliveryMode.PERSISTENT)
 
 

@@ -15,13 +15,7 @@ import aio_pika
 import aiormq
 from aio_pika.abc import AbstractExchange
 
-PUBLISH_FAILURES = (
-    TimeoutError,
-    ConnectionError,
-    aio_pika.exceptions.AMQPError,
-    aiormq.exceptions.AMQPError,
-    RuntimeError,  # aiormq raises it for a write on a closing transport
-)
+from hookq.amqp import PUBLISH_FAILURES
 
 
 class PublishFailed(Exception):

@@ -24,6 +24,7 @@ from redis.asyncio.retry import Retry as RedisRetry
 from redis.backoff import NoBackoff
 
 from handlers.api import HandlerSpec
+from hookq.amqp import RECONNECT_INTERVAL
 from hookq.settings import Settings, SettingsError, env_name
 from hookq.topology import Names, declare_exchanges, declare_handler
 from sources.base import Source
@@ -109,6 +110,7 @@ class Worker:
                 return await aio_pika.connect_robust(
                     self.settings.amqp_url,
                     client_properties={"connection_name": self._connection_name},
+                    reconnect_interval=RECONNECT_INTERVAL,
                 )
             except CONNECTION_EXCEPTIONS as exc:
                 log.warning("broker unreachable, retrying", error=str(exc), retry_in=delay)
