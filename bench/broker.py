@@ -44,7 +44,7 @@ async def purge(connection: AbstractRobustConnection, queue: str) -> None:
         await channel.close()
 
 
-def _listed(kind: str, prefix: str) -> list[str]:
+def listed_names(kind: str, prefix: str) -> list[str]:
     """Names on the local broker that start with ``prefix`` (rabbitmqctl, when it runs here)."""
     try:
         out = subprocess.run(
@@ -63,13 +63,13 @@ async def cleanup(amqp_url: str, redis_url: str, names: Names, known_queues: lis
     """Delete the namespace's queues, exchanges and Redis keys. The queues we declared are
     known; the ones hookq's processes declared (retry tiers, built-in handlers) are listed."""
     prefix = f"{names.namespace}."
-    queues = sorted({*known_queues, names.unrouted_queue, *_listed("queues", prefix)})
+    queues = sorted({*known_queues, names.unrouted_queue, *listed_names("queues", prefix)})
     exchanges = sorted(
         {
             names.events_exchange,
             names.unrouted_exchange,
             names.direct_exchange,
-            *_listed("exchanges", prefix),
+            *listed_names("exchanges", prefix),
         }
     )
     connection = await aio_pika.connect(

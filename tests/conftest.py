@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 import structlog
 from aio_pika.abc import AbstractRobustConnection
 
+from bench.broker import listed_names
 from hookq.settings import Settings
 from hookq.topology import Names
 from tests import services
@@ -51,8 +52,8 @@ def redis_url() -> Iterator[str]:
 
 
 def _delete_leftovers(url: str) -> None:
-    queues = services.local_broker_names("queues", SESSION_PREFIX)
-    exchanges = services.local_broker_names("exchanges", SESSION_PREFIX)
+    queues = listed_names("queues", SESSION_PREFIX)
+    exchanges = listed_names("exchanges", SESSION_PREFIX)
     if queues or exchanges:
         asyncio.run(_delete_broker_names(url, queues, exchanges))
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import subprocess
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -79,18 +78,3 @@ def redis_url() -> Iterator[str]:
             "no Redis for the integration tests: set HOOKQ_TEST_REDIS_URL, start one on "
             "127.0.0.1:6379 (redis-server --daemonize yes), or run a Docker engine"
         )
-
-
-def local_broker_names(kind: str, prefix: str) -> list[str]:
-    """Queue or exchange names starting with ``prefix``, if rabbitmqctl can list them here."""
-    try:
-        out = subprocess.run(
-            ["rabbitmqctl", "-q", f"list_{kind}", "name"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return [line.strip() for line in out.splitlines() if line.strip().startswith(prefix)]

@@ -14,8 +14,8 @@ from pathlib import Path
 import orjson
 import redis
 
+from bench.broker import listed_names
 from bench.report import COLUMNS
-from tests import services
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -76,7 +76,7 @@ def test_quick_bench_prints_every_row(tmp_path: Path, amqp_url: str, redis_url: 
 
     # Everything the run declared lived in its own namespace and was deleted with it.
     namespace_prefix = f"{saved['meta']['namespace']}."
-    assert services.local_broker_names("queues", namespace_prefix) == []
-    assert services.local_broker_names("exchanges", namespace_prefix) == []
+    assert listed_names("queues", namespace_prefix) == []
+    assert listed_names("exchanges", namespace_prefix) == []
     with redis.Redis.from_url(redis_url) as client:
         assert client.keys(f"{saved['meta']['namespace']}:*") == []
