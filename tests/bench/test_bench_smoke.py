@@ -14,6 +14,7 @@ from pathlib import Path
 import orjson
 import redis
 
+from bench.__main__ import parse_args
 from bench.broker import listed_names
 from bench.report import COLUMNS
 
@@ -80,3 +81,8 @@ def test_quick_bench_prints_every_row(tmp_path: Path, amqp_url: str, redis_url: 
     assert listed_names("exchanges", namespace_prefix) == []
     with redis.Redis.from_url(redis_url) as client:
         assert client.keys(f"{saved['meta']['namespace']}:*") == []
+
+
+def test_parts_run_in_their_fixed_order_whatever_the_order_asked() -> None:
+    # The worker part binds the events the ingress part counts in its unrouted keeper.
+    assert parse_args(["--parts", "e2e,worker,ingress"]).parts == ["ingress", "worker", "e2e"]
