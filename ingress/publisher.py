@@ -111,7 +111,14 @@ class Publisher:
             or channel.is_closed
         ):
             raise BrokerUnavailable("not connected to the broker")
-        provider_headers: dict[str, FieldValue] = dict(accepted.provider_headers)
+        headers: dict[str, FieldValue] = {
+            Header.SOURCE: source,
+            Header.EVENT_TYPE: accepted.event_type,
+            Header.DELIVERY_ID: accepted.delivery_id,
+            Header.RECEIVED_AT: header_time(received_at),
+        }
+        if accepted.provider_headers:  # most providers keep none: no empty table to encode
+            headers[Header.PROVIDER_HEADERS] = dict(accepted.provider_headers)
         # The AMQP properties are built once, here, and handed to aiormq: an aio_pika.Message
         # (whose every attribute set is a Python-level check) and Exchange.publish (which builds
         # the properties again) cost about a fifth of the ingress's CPU per request (bench/);
@@ -122,13 +129,7 @@ class Publisher:
             # Unique per publish: aio-pika mismatches returns of in-flight publishes that share
             # one. The provider's delivery id travels in its own header.
             message_id=f"{self._id_prefix}{next(self._sequence):x}",
-            headers={
-                Header.SOURCE: source,
-                Header.EVENT_TYPE: accepted.event_type,
-                Header.DELIVERY_ID: accepted.delivery_id,
-                Header.RECEIVED_AT: header_time(received_at),
-                Header.PROVIDER_HEADERS: provider_headers,
-            },
+            headers=headers,
         )
         try:
             # A robust channel's underlay waits while its connection reconnects; we found it

@@ -100,10 +100,9 @@ class Source(ABC):
 
 
 def hmac_sha256(key: bytes, *parts: bytes) -> bytes:
-    mac = hmac.new(key, digestmod=hashlib.sha256)
-    for part in parts:
-        mac.update(part)
-    return mac.digest()
+    # hmac.digest is OpenSSL's one-shot HMAC: a few microseconds less per request than an
+    # hmac.new object (bench/); joining the parts copies bytes, which is cheaper still.
+    return hmac.digest(key, b"".join(parts), "sha256")
 
 
 def same(a: bytes, b: bytes) -> bool:

@@ -1,6 +1,10 @@
 """Plain: HMAC-SHA256 of the raw body in ``Plain-Request-Signature``, plus a replay window on
 the signed ``webhookMetadata.webhookDeliveryAttemptTimestamp``. Dedupe on the event ``id``,
-which is the same on every retry (the attempt id is not)."""
+which is the same on every retry (the attempt id is not).
+
+Plain's other ``Plain-*`` headers are not kept: each repeats a field of the body (event id and
+type, workspace, webhook target, delivery attempt), and only the body is signed. Handlers read
+those fields, authenticated, from the typed event."""
 
 from __future__ import annotations
 
@@ -36,11 +40,6 @@ class PlainSource(Source):
             event_type=required_string(event, "type"),
             delivery_id=required_string(event, "id"),
             body=body,
-            provider_headers={
-                k: v
-                for k, v in headers.items()
-                if k.lower().startswith("plain-") and k.lower() != SIGNATURE_HEADER.lower()
-            },
         )
 
     def _check_signature(self, signature: str | None, body: bytes) -> None:

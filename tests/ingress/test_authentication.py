@@ -104,12 +104,15 @@ def test_plain_signature_checks() -> None:
         make(PlainSource, "another").accept(headers, body, NOW)
 
 
-def test_plain_forwards_its_headers_but_not_the_signature() -> None:
+def test_plain_keeps_none_of_its_unsigned_headers() -> None:
+    # Each Plain-* header repeats a field of the signed body; the headers themselves are not
+    # signed, so a forged one must not reach a handler beside the authenticated body.
     body, headers = signing.plain_request(PLAIN_EVENT, now=NOW)
     accepted = make(PlainSource, PLAIN_SECRET).accept(
-        {**headers, "X-Other": "1", "Plain-Webhook-Target-Id": "t"}, body, NOW
+        {**headers, "Plain-Event-Id": "forged", "Plain-Webhook-Target-Id": "t"}, body, NOW
     )
-    assert accepted.provider_headers == {"Plain-Event-Id": "pEv_01", "Plain-Webhook-Target-Id": "t"}
+    assert accepted.provider_headers == {}
+    assert accepted.delivery_id == "pEv_01"
 
 
 @pytest.mark.parametrize(

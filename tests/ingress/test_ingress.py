@@ -128,6 +128,8 @@ async def test_every_example_is_acknowledged_and_queued(
         assert message.headers[Header.EVENT_TYPE] == routing_key.split(".", 1)[1]
         assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
         assert LIVECHAT_SECRET.encode() not in message.body
+        # Only the Standard Webhooks headers are kept (signed): no empty table for the rest.
+        assert Header.PROVIDER_HEADERS not in message.headers
         assert b"secret_key" not in message.body or source != "livechat"
 
 
