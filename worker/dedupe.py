@@ -13,13 +13,15 @@ Every transition is one Lua script, so no check-then-set race lets two workers r
 Each script is idempotent for its caller, so the gate (``worker.redis_gate``) can safely run it
 again when Redis dropped the reply.
 
-The calls of all the messages in flight travel to Redis in shared pipelines
-(``worker.script_batch``): the worker's largest per-message cost, cut by the batch size.
+The calls of all the messages in flight travel to Redis together, one script call per kind
+of call (``worker.script_batch``): the worker's largest per-message cost, cut by the batch
+size.
 """
 
 from __future__ import annotations
 
 import enum
+import itertools
 import secrets
 from dataclasses import dataclass
 
@@ -27,40 +29,52 @@ import redis.asyncio as aioredis
 
 from hookq.topology import Names
 from worker.redis_gate import RedisGate
-from worker.script_batch import ScriptBatch
+from worker.script_batch import BatchScript, ScriptBatch
 
 DONE = "done"
 
-_CLAIM = """
-local value = redis.call('GET', KEYS[1])
+# Each script handles one key (``worker.script_batch`` runs it for every key in a batch):
+# ``key``, its arguments ``argv(1..)``, and a table of numbers back.
+_CLAIM = BatchScript(
+    """
+local value = redis.call('GET', key)
 if not value then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  redis.call('SET', key, argv(1), 'PX', argv(2))
   return {1, 0}
 end
-if value == ARGV[1] then return {1, 0} end
+if value == argv(1) then return {1, 0} end
 if value == 'done' then return {2, 0} end
-if string.sub(value, 1, string.len(ARGV[3])) == ARGV[3] then
-  return {3, redis.call('PTTL', KEYS[1])}
+if string.sub(value, 1, string.len(argv(3))) == argv(3) then
+  return {3, redis.call('PTTL', key)}
 end
-return {4, redis.call('PTTL', KEYS[1])}
-"""
+return {4, redis.call('PTTL', key)}
+""",
+    args=3,
+    results=2,
+)
 
 # Our claim or no claim at all (the lease lapsed and nobody took it): the run is done.
 # Another run's claim: leave it alone, that run marks done itself.
-_MARK_DONE = """
-local value = redis.call('GET', KEYS[1])
-if value == ARGV[1] or not value then
-  redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2])
-  return 1
+_MARK_DONE = BatchScript(
+    """
+local value = redis.call('GET', key)
+if value == argv(1) or not value then
+  redis.call('SET', key, 'done', 'PX', argv(2))
+  return {1}
 end
-if value == 'done' then return 1 end
-return 0
-"""
+if value == 'done' then return {1} end
+return {0}
+""",
+    args=2,
+)
 
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
+_RELEASE = BatchScript(
+    """
+if redis.call('GET', key) == argv(1) then return {redis.call('DEL', key)} end
+return {0}
+""",
+    args=1,
+)
 
 
 class ClaimState(enum.Enum):
@@ -92,12 +106,16 @@ class Dedupe:
         self._lease_ms = max(1, round(lease * 1000))
         self._done_ms = max(1, round(done_ttl * 1000))
         self._batch = ScriptBatch(client)
+        # A claim's token must be unique per run, not secret: a random prefix per worker and
+        # a counter, without reading the system's randomness for every message.
+        self._run_prefix = f"{secrets.token_hex(8)}-"
+        self._runs = itertools.count()
 
     def key(self, handler: str, source: str, delivery_id: str) -> str:
         return self._names.redis_key("dedupe", handler, source, delivery_id)
 
     async def claim(self, key: str, message_id: str) -> Claim:
-        value = f"{message_id} {secrets.token_hex(8)}"
+        value = f"{message_id} {self._run_prefix}{next(self._runs):x}"
         args = (value, self._lease_ms, f"{message_id} ")
         state, pttl = await self._gate.run(lambda: self._batch.call(_CLAIM, key, args))
         return Claim(ClaimState(int(state)), key, value, max(0, int(pttl)) / 1000)

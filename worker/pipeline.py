@@ -65,7 +65,8 @@ class Pipeline:
         self._duration = metrics.handler_seconds.labels(spec.name)
         self._log = handler_log.bind(handler=spec.name)
 
-    async def __call__(self, message: AbstractIncomingMessage) -> None:
+    async def on_message(self, message: AbstractIncomingMessage) -> None:
+        """The consumer's callback (a coroutine function: aio-pika calls it without a wrapper)."""
         with self._in_flight.track():
             try:
                 envelope = read_envelope(message)
@@ -296,7 +297,11 @@ class Pipeline:
 async def _ack(message: AbstractIncomingMessage) -> None:
     # A closed channel cannot ack: the broker redelivers the message, and dedupe recognises it.
     try:
-        await message.ack()
+        # On the channel without waiting for the frame to be flushed, as aio-pika's ack does:
+        # nothing here depends on when the broker reads it, and the wait cost a wake-up per
+        # message (docs/benchmarks.md). A lost ack is a redelivery, which dedupe recognises.
+        assert message.delivery_tag is not None, "hookq consumes with acknowledgements"
+        await message.channel.basic_ack(message.delivery_tag, wait=False)
     except Exception as exc:
         log.warning("ack failed: the broker will redeliver", error=f"{type(exc).__name__}: {exc}")
 

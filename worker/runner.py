@@ -140,7 +140,7 @@ class Worker:
             in_flight=self.in_flight,
             publish_timeout=self.settings.publish_timeout,
         )
-        tag = await queue.consume(pipeline)
+        tag = await queue.consume(pipeline.on_message)
         self._consumers.append((queue, tag))
 
     async def stop(self) -> None:

@@ -33,9 +33,15 @@ class Attachment(ProviderModel):
     fileMimeType: str
     fileExtension: str | None
     createdAt: datetime
-    createdBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    createdBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     updatedAt: datetime
-    updatedBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    updatedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
 
 
 class Chat(ProviderModel):
@@ -48,9 +54,15 @@ class Chat(ProviderModel):
     text: str | None = None
     attachments: list[Attachment]
     createdAt: datetime
-    createdBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    createdBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     updatedAt: datetime
-    updatedBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    updatedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
 
 
 class ChatEntry(ProviderModel):
@@ -74,9 +86,15 @@ class ChatEntryAttachment(ProviderModel):
     fileMimeType: str
     fileExtension: str | None
     createdAt: datetime
-    createdBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    createdBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     updatedAt: datetime
-    updatedBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    updatedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     type: Literal["CHAT"]
 
 
@@ -85,13 +103,12 @@ class ComponentBadge(ProviderModel):
         extra="allow",
     )
     badgeLabel: str
-    badgeColor: (
-        Literal[
-            "GREY", "GREEN", "YELLOW", "RED", "BLUE", "UNKNOWN_COMPONENT_BADGE_COLOR"
-        ]
+    badgeColor: Annotated[
+        Literal["GREY", "GREEN", "YELLOW", "RED", "BLUE", "UNKNOWN_COMPONENT_BADGE_COLOR"]
         | str
-        | None
-    )
+        | None,
+        Field(union_mode="left_to_right"),
+    ]
     type: Literal["badge"]
 
 
@@ -140,11 +157,10 @@ class ComponentDivider(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    dividerSpacingSize: (
-        Literal["XS", "S", "M", "L", "XL", "UNKNOWN_COMPONENT_DIVIDER_SPACING_SIZE"]
-        | str
-        | None
-    )
+    dividerSpacingSize: Annotated[
+        Literal["XS", "S", "M", "L", "XL", "UNKNOWN_COMPONENT_DIVIDER_SPACING_SIZE"] | str | None,
+        Field(union_mode="left_to_right"),
+    ]
     type: Literal["divider"]
 
 
@@ -161,10 +177,11 @@ class ComponentPlainText(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    plainTextSize: (
-        Literal["S", "M", "L", "UNKNOWN_COMPONENT_PLAIN_TEXT_SIZE"] | str | None
-    )
-    plainTextColor: (
+    plainTextSize: Annotated[
+        Literal["S", "M", "L", "UNKNOWN_COMPONENT_PLAIN_TEXT_SIZE"] | str | None,
+        Field(union_mode="left_to_right"),
+    ]
+    plainTextColor: Annotated[
         Literal[
             "NORMAL",
             "MUTED",
@@ -174,8 +191,9 @@ class ComponentPlainText(ProviderModel):
             "UNKNOWN_COMPONENT_PLAIN_TEXT_COLOR",
         ]
         | str
-        | None
-    )
+        | None,
+        Field(union_mode="left_to_right"),
+    ]
     plainText: str
     type: Literal["plainText"]
 
@@ -226,9 +244,10 @@ class ComponentSpacer(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    spacerSize: (
-        Literal["XS", "S", "M", "L", "XL", "UNKNOWN_COMPONENT_SPACER_SIZE"] | str
-    )
+    spacerSize: Annotated[
+        Literal["XS", "S", "M", "L", "XL", "UNKNOWN_COMPONENT_SPACER_SIZE"] | str,
+        Field(union_mode="left_to_right"),
+    ]
     type: Literal["spacer"]
 
 
@@ -237,8 +256,11 @@ class ComponentText(ProviderModel):
         extra="allow",
     )
     type: Literal["text"]
-    textSize: Literal["S", "M", "L", "UNKNOWN_COMPONENT_TEXT_SIZE"] | str | None
-    textColor: (
+    textSize: Annotated[
+        Literal["S", "M", "L", "UNKNOWN_COMPONENT_TEXT_SIZE"] | str | None,
+        Field(union_mode="left_to_right"),
+    ]
+    textColor: Annotated[
         Literal[
             "NORMAL",
             "MUTED",
@@ -248,8 +270,9 @@ class ComponentText(ProviderModel):
             "UNKNOWN_COMPONENT_TEXT_COLOR",
         ]
         | str
-        | None
-    )
+        | None,
+        Field(union_mode="left_to_right"),
+    ]
     text: str
 
 
@@ -309,9 +332,15 @@ class CustomEntryAttachment(ProviderModel):
     fileMimeType: str
     fileExtension: str | None
     createdAt: datetime
-    createdBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    createdBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     updatedAt: datetime
-    updatedBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    updatedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     type: Literal["CUSTOM_TIMELINE_ENTRY"]
 
 
@@ -325,14 +354,21 @@ class Customer(ProviderModel):
     fullName: str
     shortName: str | None
     markedAsSpamAt: datetime | None = None
-    markedAsSpamBy: (
-        UserActor | MachineUserActor | SystemActor | InternalActorUnknown | None
-    ) = None
+    markedAsSpamBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | InternalActorUnknown | None,
+        Field(union_mode="left_to_right"),
+    ] = None
     customerGroupMemberships: list[CustomerGroupMembership]
     createdAt: datetime
-    createdBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    createdBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     updatedAt: datetime
-    updatedBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    updatedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
 
 
 class CustomerActor(ProviderModel):
@@ -400,9 +436,15 @@ class CustomerGroup(ProviderModel):
     key: str
     color: str
     createdAt: datetime
-    createdBy: UserActor | MachineUserActor | SystemActor | InternalActorUnknown
+    createdBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     updatedAt: datetime
-    updatedBy: UserActor | MachineUserActor | SystemActor | InternalActorUnknown
+    updatedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
 
 
 class CustomerGroupChangedPayloadAdded(ProviderModel):
@@ -440,11 +482,12 @@ class CustomerGroupChangedPayload(
         | CustomerGroupChangedPayloadRemoved
     ]
 ):
-    root: (
+    root: Annotated[
         CustomerGroupChangedPayloadAdded
         | CustomerGroupChangedPayloadUpdated
-        | CustomerGroupChangedPayloadRemoved
-    )
+        | CustomerGroupChangedPayloadRemoved,
+        Field(union_mode="left_to_right"),
+    ]
 
 
 class CustomerGroupMembership(ProviderModel):
@@ -455,9 +498,15 @@ class CustomerGroupMembership(ProviderModel):
     customerGroupId: str
     workspaceId: str
     createdAt: datetime
-    createdBy: UserActor | MachineUserActor | SystemActor | InternalActorUnknown
+    createdBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     updatedAt: datetime
-    updatedBy: UserActor | MachineUserActor | SystemActor | InternalActorUnknown
+    updatedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     customerGroup: CustomerGroup
 
 
@@ -500,9 +549,15 @@ class DiscordMessage(ProviderModel):
     lastEditedOnDiscordAt: datetime | None = None
     deletedOnDiscordAt: datetime | None = None
     createdAt: datetime
-    createdBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    createdBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     updatedAt: datetime
-    updatedBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    updatedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
 
 
 class Email(ProviderModel):
@@ -519,16 +574,25 @@ class Email(ProviderModel):
     subject: str | None
     textContent: str | None
     markdownContent: str | None
-    authenticity: Literal["PASS", "FAIL", "UNKNOWN", "UNKNOWN_EMAIL_AUTHENTICITY"] | str
+    authenticity: Annotated[
+        Literal["PASS", "FAIL", "UNKNOWN", "UNKNOWN_EMAIL_AUTHENTICITY"] | str,
+        Field(union_mode="left_to_right"),
+    ]
     sentAt: datetime | None
     receivedAt: datetime | None
     attachments: list[Attachment]
     inReplyToEmailId: str | None
     isStartOfThread: bool
     createdAt: datetime
-    createdBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    createdBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     updatedAt: datetime
-    updatedBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    updatedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
 
 
 class EmailActorDeletedCustomer(ProviderModel):
@@ -572,7 +636,10 @@ class EmailEntry(ProviderModel):
     hasMoreTextContent: bool
     markdownContent: str | None
     hasMoreMarkdownContent: bool
-    authenticity: Literal["PASS", "FAIL", "UNKNOWN", "UNKNOWN_EMAIL_AUTHENTICITY"] | str
+    authenticity: Annotated[
+        Literal["PASS", "FAIL", "UNKNOWN", "UNKNOWN_EMAIL_AUTHENTICITY"] | str,
+        Field(union_mode="left_to_right"),
+    ]
     sentAt: datetime | None
     receivedAt: datetime | None
     attachments: list[EmailEntryAttachment]
@@ -590,9 +657,15 @@ class EmailEntryAttachment(ProviderModel):
     fileMimeType: str
     fileExtension: str | None
     createdAt: datetime
-    createdBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    createdBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     updatedAt: datetime
-    updatedBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    updatedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     type: Literal["EMAIL"]
     emailContentId: str
 
@@ -603,14 +676,15 @@ class EmailParticipant(ProviderModel):
     )
     email: str
     name: str | None
-    emailActor: (
+    emailActor: Annotated[
         UserActor
         | CustomerActor
         | EmailActorSupportEmailAddress
         | EmailActorDeletedCustomer
         | EmailActorUnknown
-        | None
-    )
+        | None,
+        Field(union_mode="left_to_right"),
+    ]
 
 
 class InternalActorUnknown(ProviderModel):
@@ -628,9 +702,15 @@ class Label(ProviderModel):
     id: str
     labelType: LabelType
     createdAt: datetime
-    createdBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    createdBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     updatedAt: datetime
-    updatedBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    updatedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
 
 
 class LabelType(ProviderModel):
@@ -642,13 +722,22 @@ class LabelType(ProviderModel):
     icon: str | None = None
     isArchived: bool | None = False
     archivedAt: datetime | None
-    archivedBy: UserActor | MachineUserActor | SystemActor | InternalActorUnknown | None
+    archivedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | InternalActorUnknown | None,
+        Field(union_mode="left_to_right"),
+    ]
     externalId: str | None = None
     isExcludedFromAi: bool | None = False
     createdAt: datetime
-    createdBy: UserActor | MachineUserActor | SystemActor | InternalActorUnknown
+    createdBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     updatedAt: datetime
-    updatedBy: UserActor | MachineUserActor | SystemActor | InternalActorUnknown
+    updatedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
 
 
 class Linear(ProviderModel):
@@ -667,11 +756,20 @@ class MachineUser(ProviderModel):
     publicName: str
     description: str | None
     createdAt: datetime
-    createdBy: UserActor | MachineUserActor | SystemActor | InternalActorUnknown
+    createdBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     updatedAt: datetime
-    updatedBy: UserActor | MachineUserActor | SystemActor | InternalActorUnknown
+    updatedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     deletedAt: datetime | None
-    deletedBy: UserActor | MachineUserActor | SystemActor | InternalActorUnknown | None
+    deletedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | InternalActorUnknown | None,
+        Field(union_mode="left_to_right"),
+    ]
 
 
 class MachineUserActor(ProviderModel):
@@ -689,15 +787,24 @@ class MsTeamsMessage(ProviderModel):
     timelineEntryId: str
     threadId: str
     msTeamsMessageId: str
-    type: Literal["INBOUND", "OUTBOUND", "UNKNOWN_MS_TEAMS_MESSAGE_TYPE"] | str | None
+    type: Annotated[
+        Literal["INBOUND", "OUTBOUND", "UNKNOWN_MS_TEAMS_MESSAGE_TYPE"] | str | None,
+        Field(union_mode="left_to_right"),
+    ]
     text: str
     attachments: list[Attachment]
     lastEditedOnMsTeamsAt: datetime | None
     deletedOnMsTeamsAt: datetime | None
     createdAt: datetime
-    createdBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    createdBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     updatedAt: datetime
-    updatedBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    updatedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
 
 
 class Note(ProviderModel):
@@ -709,11 +816,20 @@ class Note(ProviderModel):
     text: str
     markdown: str | None
     createdAt: datetime
-    createdBy: UserActor | MachineUserActor | SystemActor | InternalActorUnknown
+    createdBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     updatedAt: datetime
-    updatedBy: UserActor | MachineUserActor | SystemActor | InternalActorUnknown
+    updatedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     deletedAt: datetime | None
-    deletedBy: UserActor | MachineUserActor | SystemActor | InternalActorUnknown | None
+    deletedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | InternalActorUnknown | None,
+        Field(union_mode="left_to_right"),
+    ]
 
 
 class NoteEntry(ProviderModel):
@@ -735,9 +851,15 @@ class ServiceLevelAgreementFirstResponseTime(ProviderModel):
     useBusinessHoursOnly: bool
     threadPriorityFilter: list[float]
     createdAt: datetime
-    createdBy: UserActor | MachineUserActor | SystemActor | InternalActorUnknown
+    createdBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     updatedAt: datetime
-    updatedBy: UserActor | MachineUserActor | SystemActor | InternalActorUnknown
+    updatedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     type: Literal["FIRST_RESPONSE_TIME"]
     firstResponseTimeMinutes: float
 
@@ -751,9 +873,15 @@ class ServiceLevelAgreementNextResponseTime(ProviderModel):
     useBusinessHoursOnly: bool
     threadPriorityFilter: list[float]
     createdAt: datetime
-    createdBy: UserActor | MachineUserActor | SystemActor | InternalActorUnknown
+    createdBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     updatedAt: datetime
-    updatedBy: UserActor | MachineUserActor | SystemActor | InternalActorUnknown
+    updatedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     type: Literal["NEXT_RESPONSE_TIME"]
     nextResponseTimeMinutes: float
 
@@ -814,9 +942,7 @@ class ServiceLevelAgreementStatusDetailUnknown(ProviderModel):
     )
     status: Annotated[
         str,
-        Field(
-            pattern="^(?!(ACHIEVED|BREACHED|BREACHING|CANCELLED|IMMINENT_BREACH|PENDING)$)"
-        ),
+        Field(pattern="^(?!(ACHIEVED|BREACHED|BREACHING|CANCELLED|IMMINENT_BREACH|PENDING)$)"),
     ]
 
 
@@ -825,9 +951,7 @@ class ServiceLevelAgreementUnknown(ProviderModel):
         extra="allow",
         regex_engine="python-re",
     )
-    type: Annotated[
-        str, Field(pattern="^(?!(FIRST_RESPONSE_TIME|NEXT_RESPONSE_TIME)$)")
-    ]
+    type: Annotated[str, Field(pattern="^(?!(FIRST_RESPONSE_TIME|NEXT_RESPONSE_TIME)$)")]
 
 
 class SlackMessage(ProviderModel):
@@ -842,13 +966,17 @@ class SlackMessage(ProviderModel):
     slackChannelId: str
     slackChannelName: str
     slackMessageLink: str
-    slackReactions: Annotated[
-        list[SlackReaction] | None, Field(validate_default=True)
-    ] = []
+    slackReactions: Annotated[list[SlackReaction] | None, Field(validate_default=True)] = []
     createdAt: datetime
-    createdBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    createdBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     updatedAt: datetime
-    updatedBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    updatedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
 
 
 class SlackReaction(ProviderModel):
@@ -865,7 +993,10 @@ class SlackReactionActor(ProviderModel):
         extra="allow",
     )
     actorId: str
-    actorType: Literal["user", "machineUser", "customer", "system"] | str
+    actorType: Annotated[
+        Literal["user", "machineUser", "customer", "system"] | str,
+        Field(union_mode="left_to_right"),
+    ]
     slackUserId: str
 
 
@@ -887,12 +1018,16 @@ class Thread(ProviderModel):
     previewText: str | None = None
     priority: float
     externalId: str | None
-    status: Literal["TODO", "DONE", "SNOOZED", "UNKNOWN_THREAD_STATUS"] | str
+    status: Annotated[
+        Literal["TODO", "DONE", "SNOOZED", "UNKNOWN_THREAD_STATUS"] | str,
+        Field(union_mode="left_to_right"),
+    ]
     statusChangedAt: datetime
-    statusChangedBy: (
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown | None
-    ) = None
-    statusDetail: (
+    statusChangedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown | None,
+        Field(union_mode="left_to_right"),
+    ] = None
+    statusDetail: Annotated[
         ThreadStatusDetailCreated
         | ThreadStatusDetailNewReply
         | ThreadStatusDetailInProgress
@@ -904,9 +1039,13 @@ class Thread(ProviderModel):
         | ThreadStatusDetailDoneAutomaticallySet
         | ThreadStatusDetailThreadDiscussionResolved
         | ThreadStatusDetailUnknown
-        | None
-    )
-    assignee: User | MachineUser | ThreadAssigneeIdOnly | ThreadAssigneeUnknown | None
+        | None,
+        Field(union_mode="left_to_right"),
+    ]
+    assignee: Annotated[
+        User | MachineUser | ThreadAssigneeIdOnly | ThreadAssigneeUnknown | None,
+        Field(union_mode="left_to_right"),
+    ]
     assignedAt: datetime | None
     additionalAssignees: Annotated[
         list[User | MachineUser | ThreadAssigneeIdOnly | ThreadAssigneeUnknown] | None,
@@ -919,9 +1058,15 @@ class Thread(ProviderModel):
     lastOutboundMessageInfo: ThreadMessageInfo | None
     supportEmailAddresses: list[str]
     createdAt: datetime
-    createdBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    createdBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     updatedAt: datetime
-    updatedBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    updatedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
 
 
 class ThreadAssigneeIdOnly(ProviderModel):
@@ -1025,7 +1170,7 @@ class ThreadField(ProviderModel):
     id: str
     threadId: str
     key: str
-    type: (
+    type: Annotated[
         Literal[
             "STRING",
             "BOOL",
@@ -1035,16 +1180,23 @@ class ThreadField(ProviderModel):
             "DATE",
             "UNKNOWN_THREAD_FIELD_SCHEMA_TYPE",
         ]
-        | str
-    )
+        | str,
+        Field(union_mode="left_to_right"),
+    ]
     stringValue: str | None
     booleanValue: bool | None
     numberValue: float | None = None
     dateValue: str | None = None
     createdAt: datetime
-    createdBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    createdBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     updatedAt: datetime
-    updatedBy: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
+    updatedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
 
 
 class ThreadFieldCreatedPublicEventPayload(ProviderModel):
@@ -1108,7 +1260,7 @@ class ThreadMessageInfo(ProviderModel):
         extra="allow",
     )
     timestamp: datetime
-    messageSource: (
+    messageSource: Annotated[
         Literal[
             "CHAT",
             "EMAIL",
@@ -1117,10 +1269,14 @@ class ThreadMessageInfo(ProviderModel):
             "MS_TEAMS",
             "UNKNOWN_THREAD_MESSAGE_INFO_MESSAGE_SOURCE",
         ]
-        | str
-    )
+        | str,
+        Field(union_mode="left_to_right"),
+    ]
     actorId: str | None = None
-    actorType: Literal["user", "machineUser", "customer", "system"] | str | None = None
+    actorType: Annotated[
+        Literal["user", "machineUser", "customer", "system"] | str | None,
+        Field(union_mode="left_to_right"),
+    ] = None
 
 
 class ThreadNoteCreatedEventPayload(ProviderModel):
@@ -1147,29 +1303,32 @@ class ThreadServiceLevelAgreementStatusTransitionedPayload(ProviderModel):
     )
     eventType: Literal["thread.service_level_agreement_status_transitioned"]
     thread: Thread
-    serviceLevelAgreement: (
+    serviceLevelAgreement: Annotated[
         ServiceLevelAgreementFirstResponseTime
         | ServiceLevelAgreementNextResponseTime
-        | ServiceLevelAgreementUnknown
-    )
-    previousServiceLevelAgreementStatusDetail: (
+        | ServiceLevelAgreementUnknown,
+        Field(union_mode="left_to_right"),
+    ]
+    previousServiceLevelAgreementStatusDetail: Annotated[
         ServiceLevelAgreementStatusDetailPending
         | ServiceLevelAgreementStatusDetailAchieved
         | ServiceLevelAgreementStatusDetailImminentBreach
         | ServiceLevelAgreementStatusDetailBreaching
         | ServiceLevelAgreementStatusDetailBreached
         | ServiceLevelAgreementStatusDetailCancelled
-        | ServiceLevelAgreementStatusDetailUnknown
-    )
-    serviceLevelAgreementStatusDetail: (
+        | ServiceLevelAgreementStatusDetailUnknown,
+        Field(union_mode="left_to_right"),
+    ]
+    serviceLevelAgreementStatusDetail: Annotated[
         ServiceLevelAgreementStatusDetailPending
         | ServiceLevelAgreementStatusDetailAchieved
         | ServiceLevelAgreementStatusDetailImminentBreach
         | ServiceLevelAgreementStatusDetailBreaching
         | ServiceLevelAgreementStatusDetailBreached
         | ServiceLevelAgreementStatusDetailCancelled
-        | ServiceLevelAgreementStatusDetailUnknown
-    )
+        | ServiceLevelAgreementStatusDetailUnknown,
+        Field(union_mode="left_to_right"),
+    ]
 
 
 class ThreadSlackMessageReceivedEventPayload(ProviderModel):
@@ -1195,7 +1354,7 @@ class ThreadSlackMessageUpdatedEventPayload(ProviderModel):
         extra="allow",
     )
     eventType: Literal["thread.slack_message_updated"]
-    changeType: (
+    changeType: Annotated[
         Literal[
             "MESSAGE_EDITED",
             "MESSAGE_DELETED",
@@ -1203,8 +1362,9 @@ class ThreadSlackMessageUpdatedEventPayload(ProviderModel):
             "UNKNOWN_SLACK_MESSAGE_CHANGE_TYPE",
         ]
         | str
-        | None
-    ) = None
+        | None,
+        Field(union_mode="left_to_right"),
+    ] = None
     thread: Thread
     slackMessage: SlackMessage
 
@@ -1318,9 +1478,15 @@ class Tier(ProviderModel):
     defaultThreadPriority: float | None = 2
     isDefault: bool
     createdAt: datetime
-    createdBy: UserActor | MachineUserActor | SystemActor | InternalActorUnknown
+    createdBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     updatedAt: datetime
-    updatedBy: UserActor | MachineUserActor | SystemActor | InternalActorUnknown
+    updatedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
 
 
 class TimelineEntry(ProviderModel):
@@ -1331,8 +1497,14 @@ class TimelineEntry(ProviderModel):
     customerId: str
     threadId: str | None = None
     timestamp: datetime
-    actor: UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown
-    entry: NoteEntry | ChatEntry | EmailEntry | CustomEntry | TimelineEntryUnknown
+    actor: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
+    entry: Annotated[
+        NoteEntry | ChatEntry | EmailEntry | CustomEntry | TimelineEntryUnknown,
+        Field(union_mode="left_to_right"),
+    ]
 
 
 class TimelineEntryChangedPayload(ProviderModel):
@@ -1345,10 +1517,12 @@ class TimelineEntryChangedPayload(ProviderModel):
     )
     eventType: Literal["timeline.timeline_entry_changed"]
     previousTimelineEntry: Annotated[
-        TimelineEntry | None, Field(description="null if changeType=ADDED")
+        TimelineEntry | None,
+        Field(description="null if changeType=ADDED"),
     ]
     timelineEntry: Annotated[
-        TimelineEntry | None, Field(description="null if changeType=REMOVED")
+        TimelineEntry | None,
+        Field(description="null if changeType=REMOVED"),
     ]
     changeType: Literal["ADDED", "UPDATED", "REMOVED"]
 
@@ -1369,14 +1543,26 @@ class User(ProviderModel):
     email: str
     fullName: str
     publicName: str
-    status: Literal["ONLINE", "OFFLINE", "BREAK", "AWAY", "UNKNOWN_USER_STATUS"] | str
+    status: Annotated[
+        Literal["ONLINE", "OFFLINE", "BREAK", "AWAY", "UNKNOWN_USER_STATUS"] | str,
+        Field(union_mode="left_to_right"),
+    ]
     statusChangedAt: datetime
     createdAt: datetime
-    createdBy: UserActor | MachineUserActor | SystemActor | InternalActorUnknown
+    createdBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     updatedAt: datetime
-    updatedBy: UserActor | MachineUserActor | SystemActor | InternalActorUnknown
+    updatedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
+        Field(union_mode="left_to_right"),
+    ]
     deletedAt: datetime | None
-    deletedBy: UserActor | MachineUserActor | SystemActor | InternalActorUnknown | None
+    deletedBy: Annotated[
+        UserActor | MachineUserActor | SystemActor | InternalActorUnknown | None,
+        Field(union_mode="left_to_right"),
+    ]
 
 
 class UserActor(ProviderModel):
@@ -1388,13 +1574,12 @@ class UserActor(ProviderModel):
 
 
 class NullableActor(
-    RootModel[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown | None
-    ]
+    RootModel[UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown | None]
 ):
-    root: (
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown | None
-    )
+    root: Annotated[
+        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown | None,
+        Field(union_mode="left_to_right"),
+    ]
 
 
 class WebhookMetadata(ProviderModel):

@@ -1,0 +1,84 @@
+"""The dedupe scripts, run for many messages at once against the real Redis: a batch of calls
+made in one turn of the event loop is one round trip, and gives each caller what the same calls
+made one by one would have."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import redis.asyncio as aioredis
+
+from hookq.topology import Names
+from worker.dedupe import ClaimState, Dedupe
+from worker.inflight import InFlight
+from worker.redis_gate import RedisGate
+from worker.script_batch import BatchScript, ScriptBatch
+
+
+def make_dedupe(client: aioredis.Redis, names: Names, lease: float = 30.0) -> Dedupe:
+    gate = RedisGate(client, InFlight())
+    return Dedupe(client, gate, names, lease=lease, done_ttl=60.0)
+
+
+async def test_concurrent_claims_travel_together_and_each_gets_its_own_answer(
+    redis_client: aioredis.Redis, names: Names
+) -> None:
+    dedupe = make_dedupe(redis_client, names)
+    keys = [dedupe.key("h", "plain", f"pEv_{n}") for n in range(50)]
+    before = dedupe._batch.round_trips
+    # The same key twice in one batch, as two deliveries of one event arriving together.
+    claims = await asyncio.gather(
+        *(dedupe.claim(key, f"m{n}") for n, key in enumerate(keys)),
+        dedupe.claim(keys[0], "another-message"),
+    )
+    # The first call sends at once; every later one waits for it and goes in the next.
+    assert dedupe._batch.round_trips - before <= 2
+    assert [c.state for c in claims[:50]] == [ClaimState.CLAIMED] * 50
+    assert claims[50].state is ClaimState.OTHER_MESSAGE
+    assert 29 < claims[50].lease_left <= 30
+
+    marked = await asyncio.gather(*(dedupe.mark_done(c) for c in claims[:25]))
+    await asyncio.gather(*(dedupe.release(c) for c in claims[25:50]))
+    assert marked == [True] * 25
+    values = await redis_client.mget(keys)
+    assert values[:25] == [b"done"] * 25
+    assert values[25:] == [None] * 25
+
+    again = await asyncio.gather(*(dedupe.claim(key, f"m{n}") for n, key in enumerate(keys)))
+    assert [c.state for c in again] == [ClaimState.DONE] * 25 + [ClaimState.CLAIMED] * 25
+    await dedupe.close()
+
+
+async def test_a_redelivery_sees_its_own_claim_and_a_lost_lease_is_not_marked_done(
+    redis_client: aioredis.Redis, names: Names
+) -> None:
+    dedupe = make_dedupe(redis_client, names)
+    key = dedupe.key("h", "plain", "pEv_x")
+    first = await dedupe.claim(key, "m1")
+    redelivered = await dedupe.claim(key, "m1")  # a new run of the same message
+    assert redelivered.state is ClaimState.SAME_MESSAGE
+    # Another run took the key over (first's lease lapsed): first must not mark it done.
+    await redis_client.set(key, "m1 someone-else", px=30_000)
+    assert await dedupe.mark_done(first) is False
+    await dedupe.release(first)  # not ours: left alone
+    assert await redis_client.get(key) == b"m1 someone-else"
+    await dedupe.close()
+
+
+async def test_a_script_error_fails_its_callers_only(redis_client: aioredis.Redis) -> None:
+    batch = ScriptBatch(redis_client)
+    echo = BatchScript("return {tonumber(argv(1)) * 2}", args=1)
+    broken = BatchScript("return {redis.call('NOSUCHCOMMAND')}", args=1)
+    results = await asyncio.gather(
+        batch.call(echo, "k1", (1,)),
+        batch.call(broken, "k2", (1,)),
+        batch.call(echo, "k3", (21,)),
+        return_exceptions=True,
+    )
+    assert results[0] == 2
+    assert results[2] == 42
+    assert isinstance(results[1], Exception)
+    with pytest.raises(ValueError, match="1 arguments per key"):
+        batch.call(echo, "k1", (1, 2))
+    await batch.close()
