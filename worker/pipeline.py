@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import structlog
 from aio_pika.abc import AbstractExchange, AbstractIncomingMessage, FieldValue
 from pydantic import BaseModel, ValidationError
-from structlog.contextvars import bound_contextvars
+from structlog.contextvars import bind_contextvars, reset_contextvars
 
 from handlers.api import HandlerContext, HandlerSpec, Reject, Retry
 from hookq.topology import Header, Names, header_time
@@ -74,20 +74,24 @@ class Pipeline:
                 failure = Failure("BadEnvelope", str(exc))
                 await self._dead_letter(message, None, failure, 1, Outcome.INVALID)
                 return
-            with bound_contextvars(
+            # Bound with tokens and reset, not with structlog's bound_contextvars, which reads
+            # the whole context first: half the cost, per message (docs/benchmarks.md).
+            tokens = bind_contextvars(
                 delivery_id=envelope.delivery_id,
                 source=envelope.source,
                 event_type=envelope.event_type,
                 handler=self.spec.name,
                 attempt=envelope.attempt,
-            ):
-                try:
-                    await self._process(message, envelope)
-                except Exception:
-                    # A fault of ours, not the handler's (those are outcomes): requeued, and the
-                    # queue's delivery limit dead-letters a message that keeps causing it.
-                    log.exception("worker error: message requeued")
-                    await _requeue(message)
+            )
+            try:
+                await self._process(message, envelope)
+            except Exception:
+                # A fault of ours, not the handler's (those are outcomes): requeued, and the
+                # queue's delivery limit dead-letters a message that keeps causing it.
+                log.exception("worker error: message requeued")
+                await _requeue(message)
+            finally:
+                reset_contextvars(**tokens)
 
     async def _process(self, message: AbstractIncomingMessage, envelope: Envelope) -> None:
         try:
