@@ -40,10 +40,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma list of {PARTS}")
     parser.add_argument("--concurrency", type=int, default=64, help="wrk connections")
     parser.add_argument(
-        "--rounds", type=int, default=3, help="ingress runs per server, alternated (median)"
+        "--rounds", type=int, default=3, help="runs per server or consumer, alternated (median)"
     )
     parser.add_argument("--rate", type=float, default=500.0, help="end-to-end events/s")
     parser.add_argument("--worker-events", type=int, default=20_000, help="pre-loaded messages")
+    parser.add_argument(
+        "--prefetch",
+        type=int,
+        default=defaults.prefetch,
+        help="worker prefetch, for hookq and the ack-only consumer alike (default: hookq's)",
+    )
     parser.add_argument("--amqp-url", default=defaults.amqp_url)
     parser.add_argument("--redis-url", default=defaults.redis_url)
     parser.add_argument("--results", type=Path, default=RESULTS, help="where tables are saved")
@@ -113,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         worker_events=args.worker_events,
         warmup=not args.quick,
         rounds=max(1, args.rounds),
+        prefetch=args.prefetch,
     )
     meta = {
         "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),

@@ -20,8 +20,8 @@ class BenchContext:
     rate: float  # end-to-end events/s
     worker_events: int  # messages pre-loaded for the worker runs
     warmup: bool
-    rounds: int = 1  # ingress: alternating runs of the ceiling and hookq; medians reported
-    prefetch: int = 32  # hookq's default (Settings.prefetch); the ack-only consumer uses it too
+    rounds: int = 1  # ingress and worker: alternating runs of the ceiling and hookq; medians
+    prefetch: int = 32  # the worker's (Settings.prefetch by default); the ack-only consumer's too
     declared_queues: list[str] = field(default_factory=list)
 
     def hookq_env(self, **extra: str) -> dict[str, str]:

@@ -9,7 +9,10 @@ same concurrency; the keeper queue is purged between runs so each starts from th
 from __future__ import annotations
 
 import asyncio
+import math
+import subprocess
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 import aiohttp
 from aio_pika.abc import AbstractRobustConnection
@@ -18,7 +21,9 @@ from bench import broker
 from bench.context import BenchContext
 from bench.payloads import WebhookRequest, livechat_requests, plain_request
 from bench.procs import (
+    CpuUse,
     PeakRss,
+    broker_pid,
     check_running,
     child_env,
     free_port,
@@ -93,8 +98,10 @@ async def run_ingress(ctx: BenchContext) -> list[Row]:
                     # Rounds alternate the two servers, so a neighbour's burst of load on a
                     # shared machine hits both alike; the median round of each is reported.
                     for _ in range(ctx.rounds):
-                        ceiling_runs.append(await _load(ctx, ceiling_port, make, connection))
-                        hookq_runs.append(await _load(ctx, hookq_port, make, connection))
+                        ceiling_runs.append(
+                            await _load(ctx, ceiling, ceiling_port, make, connection)
+                        )
+                        hookq_runs.append(await _load(ctx, ingress, hookq_port, make, connection))
                     rows += _rows(ctx, kind, median(hookq_runs), median(ceiling_runs))
                 check_running(ingress, "hookq ingress", ctx.log_path("ingress"))
                 check_running(ceiling, "ceiling publisher", ctx.log_path("ceiling-publisher"))
@@ -111,40 +118,61 @@ async def run_ingress(ctx: BenchContext) -> list[Row]:
             return rows
 
 
+@dataclass(frozen=True)
+class LoadRun:
+    wrk: WrkResult
+    # CPU microseconds per answered request, of the server under test and of RabbitMQ: where
+    # a difference in throughput comes from (docs/benchmarks.md).
+    server_us: float
+    broker_us: float
+
+
 async def _load(
-    ctx: BenchContext, port: int, make: Requests, connection: AbstractRobustConnection
-) -> WrkResult:
+    ctx: BenchContext,
+    server: subprocess.Popen[bytes],
+    port: int,
+    make: Requests,
+    connection: AbstractRobustConnection,
+) -> LoadRun:
     url = f"http://127.0.0.1:{port}"
     if ctx.warmup:
         await asyncio.to_thread(
             run_wrk, url, make(), seconds=1, connections=ctx.concurrency, script_dir=ctx.run_dir
         )
-    result = await asyncio.to_thread(
-        run_wrk,
-        url,
-        make(),  # made just before the run: Plain's timestamp must be fresh
-        seconds=ctx.seconds,
-        connections=ctx.concurrency,
-        script_dir=ctx.run_dir,
-    )
+    broker_process = broker_pid()
+    pids = {"server": server.pid} | ({"broker": broker_process} if broker_process else {})
+    with CpuUse(pids) as cpu:
+        result = await asyncio.to_thread(
+            run_wrk,
+            url,
+            make(),  # made just before the run: Plain's timestamp must be fresh
+            seconds=ctx.seconds,
+            connections=ctx.concurrency,
+            script_dir=ctx.run_dir,
+        )
     queued, _consumers = await broker.queue_counts(connection, ctx.names.unrouted_queue)
     await broker.purge(connection, ctx.names.unrouted_queue)
     if result.errors or queued < result.requests:
         raise RuntimeError(
             f"{url}: {result.errors} errors, {queued} queued for {result.requests} answered"
         )
-    return result
+    per_request = 1e6 / max(result.requests, 1)
+    return LoadRun(
+        result,
+        cpu.seconds.get("server", math.nan) * per_request,
+        cpu.seconds.get("broker", math.nan) * per_request,
+    )
 
 
-def _rows(ctx: BenchContext, kind: str, hookq: WrkResult, ceiling: WrkResult) -> list[Row]:
-    share = ratio(hookq.rps, ceiling.rps)
+def _rows(ctx: BenchContext, kind: str, hookq: LoadRun, ceiling: LoadRun) -> list[Row]:
+    share = ratio(hookq.wrk.rps, ceiling.wrk.rps)
     figures = {"hookq": _figures(hookq), "ceiling": _figures(ceiling)}
     return [
         Row(
             f"ingress {kind}",
             f"requests/s, {ctx.concurrency} connections",
-            rate(hookq.rps),
-            f"{rate(ceiling.rps)} (minimal confirmed publisher)",
+            rate(hookq.wrk.rps),
+            f"{rate(ceiling.wrk.rps)} (minimal confirmed publisher)",
             share,
             f">= {TARGET_RATIO}x reference",
             share is not None and share >= TARGET_RATIO,
@@ -153,17 +181,24 @@ def _rows(ctx: BenchContext, kind: str, hookq: WrkResult, ceiling: WrkResult) ->
         Row(
             f"ingress {kind}",
             "latency p50 / p99",
-            ms(hookq.p50_ms, hookq.p99_ms),
-            ms(ceiling.p50_ms, ceiling.p99_ms),
+            ms(hookq.wrk.p50_ms, hookq.wrk.p99_ms),
+            ms(ceiling.wrk.p50_ms, ceiling.wrk.p99_ms),
+        ),
+        Row(
+            f"ingress {kind}",
+            "CPU per request: server / RabbitMQ",
+            f"{hookq.server_us:.0f} / {hookq.broker_us:.0f} us",
+            f"{ceiling.server_us:.0f} / {ceiling.broker_us:.0f} us",
         ),
     ]
 
 
-def median(runs: list[WrkResult]) -> WrkResult:
-    return sorted(runs, key=lambda run: run.rps)[len(runs) // 2]
+def median(runs: list[LoadRun]) -> LoadRun:
+    return sorted(runs, key=lambda run: run.wrk.rps)[len(runs) // 2]
 
 
-def _figures(result: WrkResult) -> dict[str, float]:
+def _figures(run: LoadRun) -> dict[str, float]:
+    result = run.wrk
     return {
         "requests": result.requests,
         "seconds": result.seconds,
@@ -172,4 +207,6 @@ def _figures(result: WrkResult) -> dict[str, float]:
         "p99_ms": result.p99_ms,
         "max_ms": result.max_ms,
         "errors": result.errors,
+        "server_cpu_us_per_request": run.server_us,
+        "broker_cpu_us_per_request": run.broker_us,
     }

@@ -135,7 +135,7 @@ class HandlerContext:
     attempt: int  # 1 on the first run; the handler runs at most max_attempts times
     max_attempts: int
     received_at: datetime
-    headers: Mapping[str, str]  # the provider's HTTP headers that the ingress kept
+    headers: Mapping[str, str]  # the provider's signed HTTP headers the ingress kept, if any
     log: FilteringBoundLogger  # bound to handler, delivery id, source, event type, attempt
 
 

@@ -43,7 +43,7 @@ class Header:
     EVENT_TYPE = "hookq-event-type"
     DELIVERY_ID = "hookq-delivery-id"
     RECEIVED_AT = "hookq-received-at"  # int, Unix seconds (header_time)
-    PROVIDER_HEADERS = "hookq-provider-headers"  # table: the provider's HTTP headers we keep
+    PROVIDER_HEADERS = "hookq-provider-headers"  # table: signed provider headers (absent: none)
     ATTEMPT = "hookq-attempt"  # int: the run this delivery is for, 1 on the first
     # Failure record, added when a handler's run fails (retry) or when a message is dead-lettered
     HANDLER = "hookq-handler"
