@@ -301,9 +301,9 @@ class Pipeline:
 async def _ack(message: AbstractIncomingMessage) -> None:
     # A closed channel cannot ack: the broker redelivers the message, and dedupe recognises it.
     try:
-        # On the channel without waiting for the frame to be flushed, as aio-pika's ack does:
-        # nothing here depends on when the broker reads it, and the wait cost a wake-up per
-        # message (docs/benchmarks.md). A lost ack is a redelivery, which dedupe recognises.
+        # Sent on the channel without waiting for the write to be flushed (aio-pika's ack
+        # waits): nothing here depends on when the broker reads it, and the wait cost a wake-up
+        # per message (docs/benchmarks.md). A lost ack is a redelivery, which dedupe recognises.
         assert message.delivery_tag is not None, "hookq consumes with acknowledgements"
         await message.channel.basic_ack(message.delivery_tag, wait=False)
     except Exception as exc:
