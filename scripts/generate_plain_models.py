@@ -325,7 +325,10 @@ def narrow_union_modes(code: str) -> str:
             else:
                 start, end = span(call)
                 edits.append((start, end, re.sub(rb",?\s*" + UNION_MODE, b"", raw[start:end])))
-    for start, end, text in sorted(edits, reverse=True):
+    edits.sort()
+    if any(later[0] < earlier[1] for earlier, later in itertools.pairwise(edits)):
+        sys.exit("nested annotations to narrow: extend narrow_union_modes")
+    for start, end, text in reversed(edits):
         raw = raw[:start] + text + raw[end:]
     return raw.decode()
 
