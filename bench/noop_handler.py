@@ -1,7 +1,7 @@
 """The benchmark's handler: does nothing but note when it was called, for which delivery.
 
 Loaded by the worker under test through ``HOOKQ_HANDLER_MODULES=bench.noop_handler``. Each call
-notes ``<delivery id>\t<Unix time>`` in memory, as the ack-only consumer it is compared with
+notes ``<delivery id>\\t<Unix time>`` in memory, as the ack-only consumer it is compared with
 notes its ack times; the notes are appended to the file named by ``BENCH_RECORD_FILE`` 20 ms
 after the first unwritten one (one ``write`` per batch, not a system call per event), and the
 benchmark reads the calls back from there.
@@ -32,7 +32,8 @@ def _fd() -> int | None:
 
 def _flush() -> None:
     fd = _fd()
-    lines, _unwritten[:] = "".join(_unwritten), []
+    lines = "".join(_unwritten)
+    _unwritten.clear()
     if fd is not None and lines:
         os.write(fd, lines.encode())
 
