@@ -20,6 +20,7 @@ from hookq.amqp import PUBLISH_FAILURES, RECONNECT_INTERVAL
 from hookq.settings import Settings
 from hookq.topology import Header, Names, declare_exchanges, header_time
 from ingress.amqp_properties import Properties
+from ingress.confirms import ConfirmedPublisher, NotConfirmed, supports
 from sources.base import Accepted
 
 log = structlog.get_logger("hookq.ingress.publisher")
@@ -46,6 +47,7 @@ class Publisher:
         self._id_prefix = f"{uuid.uuid4().hex[:16]}-"
         self._sequence = itertools.count()
         self._connecting: asyncio.Task[None] | None = None
+        self._confirmed: ConfirmedPublisher | None = None  # set on connect (ingress.confirms)
 
     async def start(self) -> None:
         """Connect in the background: the ingress serves (503s) while the broker is away."""
@@ -59,6 +61,8 @@ class Publisher:
     async def close(self) -> None:
         if self._connecting is not None and not self._connecting.done():
             self._connecting.cancel()
+        if self._confirmed is not None:
+            await self._confirmed.close()
         if self._connection is not None:
             await self._connection.close()
 
@@ -96,6 +100,10 @@ class Publisher:
             channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
             await declare_exchanges(channel, self._names)
             channels.append(channel)
+        if supports(await channels[0].get_underlay_channel()):
+            self._confirmed = ConfirmedPublisher(self._timeout)
+        else:
+            log.warning("aiormq without the expected channel internals: using basic_publish")
         self._connection, self._channels = connection, channels
         self._next_channel = itertools.cycle(channels)
         log.info("broker connected", channels=len(channels))
@@ -131,20 +139,27 @@ class Publisher:
             message_id=f"{self._id_prefix}{next(self._sequence):x}",
             headers=headers,
         )
+        exchange, routing_key = self._names.events_exchange, f"{source}.{accepted.event_type}"
         try:
             # A robust channel's underlay waits while its connection reconnects; we found it
             # connected and nothing was awaited since, so this returns at once.
             underlay = await channel.get_underlay_channel()
-            # aiormq bounds the lock, the write and the confirm inside the asyncio.timeout it
-            # enters anyway: a second one around it (or a wait_for, a task per publish) would
-            # cost several percent of the ingress's CPU per request (bench/).
-            await underlay.basic_publish(
-                accepted.body,
-                exchange=self._names.events_exchange,
-                routing_key=f"{source}.{accepted.event_type}",
-                properties=properties,
-                mandatory=True,
-                timeout=self._timeout,
-            )
-        except PUBLISH_FAILURES as exc:
+            if self._confirmed is not None:
+                await self._confirmed.publish(
+                    underlay,
+                    accepted.body,
+                    exchange=exchange,
+                    routing_key=routing_key,
+                    properties=properties,
+                )
+            else:  # an aiormq without the internals ConfirmedPublisher uses
+                await underlay.basic_publish(
+                    accepted.body,
+                    exchange=exchange,
+                    routing_key=routing_key,
+                    properties=properties,
+                    mandatory=True,
+                    timeout=self._timeout,
+                )
+        except (*PUBLISH_FAILURES, NotConfirmed) as exc:
             raise BrokerUnavailable(f"{type(exc).__name__}: {exc}") from exc

@@ -4,8 +4,9 @@ suite shares.
 
 A cut refuses new connections and drops every open one on both sides at once, including one
 still being set up, so that no half of a connection outlives it (the broker then requeues what
-that connection had unacknowledged, as after a real restart). Runs in the test's event loop:
-blocking calls must go to threads meanwhile.
+that connection had unacknowledged, as after a real restart). A stall keeps the connections
+open but forwards nothing until ``flow``: a broker that stopped answering. Runs in the test's
+event loop: blocking calls must go to threads meanwhile.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ class CuttableProxy:
         self.port = 0
         self._server: asyncio.Server | None = None
         self._links: set[asyncio.Task[None]] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._link, "127.0.0.1", self.port)
@@ -37,6 +40,12 @@ class CuttableProxy:
 
     async def restore(self) -> None:
         await self.start()
+
+    def stall(self) -> None:
+        self._flowing.clear()
+
+    def flow(self) -> None:
+        self._flowing.set()
 
     async def _link(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -66,9 +75,9 @@ class CuttableProxy:
                 upstream_w.transport.abort()
             self._links.discard(task)
 
-    @staticmethod
-    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(ConnectionError, OSError):
             while data := await reader.read(65536):
+                await self._flowing.wait()
                 writer.write(data)
                 await writer.drain()
