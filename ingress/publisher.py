@@ -2,7 +2,8 @@
 
 The ingress answers 2xx only after ``publish`` returned: the broker confirmed the message (and
 routed it, to a handler's queue or to the unrouted keeper). Anything else raises
-``BrokerUnavailable`` and the ingress answers 503, so the provider retries.
+``BrokerUnavailable`` and the ingress answers 503, so the provider retries. The publish itself
+is ``ingress.confirms`` (aiormq's ``basic_publish`` where aiormq lacks what it uses).
 """
 
 from __future__ import annotations
@@ -130,12 +131,12 @@ class Publisher:
         # The AMQP properties are built once, here, and handed to aiormq: an aio_pika.Message
         # (whose every attribute set is a Python-level check) and Exchange.publish (which builds
         # the properties again) cost about a fifth of the ingress's CPU per request (bench/);
-        # Properties also encodes the header table faster, and received-at as a double.
+        # Properties also encodes the header table faster.
         properties = Properties(
             content_type="application/json",
             delivery_mode=PERSISTENT,
-            # Unique per publish: aio-pika mismatches returns of in-flight publishes that share
-            # one. The provider's delivery id travels in its own header.
+            # Unique per publish: a mandatory return finds its publish by message id. The
+            # provider's delivery id travels in its own header.
             message_id=f"{self._id_prefix}{next(self._sequence):x}",
             headers=headers,
         )
