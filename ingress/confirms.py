@@ -166,6 +166,8 @@ def _register(channel: Any, message_id: str) -> asyncio.Future[Any]:
 async def _queue_when_room(channel: Any, frames: ChannelFrame, message_id: str) -> Any:
     """Register and queue, waiting for room; the caller holds the channel's lock, so no other
     publish takes a tag until these frames are queued."""
+    if channel.is_closed:  # it may have closed while this publish waited for the lock
+        raise NotConfirmed("the channel is closed")
     confirmation = _register(channel, message_id)
     try:
         await channel.write_queue.put(frames)
