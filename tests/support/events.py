@@ -5,6 +5,7 @@
 redelivery) and publishes persistent, confirmed, to ``<ns>.events`` with routing key
 ``<source>.<event type>``. ``standard_body`` builds a valid Standard Webhooks payload whose extra
 fields a recording handler (``tests.support.handlers``) reads as instructions.
+``outcome_count`` reads back how a worker's handler ended them, from its metrics.
 """
 
 from __future__ import annotations
@@ -21,8 +22,18 @@ import orjson
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, FieldValue
 
 from hookq.topology import Header, Names, declare_exchanges
+from worker.metrics import Outcome, WorkerMetrics
 
 TEST_EVENT = "test.event"
+
+
+def outcome_count(metrics: WorkerMetrics, handler: str, outcome: Outcome) -> float:
+    """How many Standard Webhooks test events ``handler`` ended with ``outcome``."""
+    value = metrics.registry.get_sample_value(
+        "hookq_worker_events_total",
+        {"source": "standard", "event_type": TEST_EVENT, "handler": handler, "outcome": outcome},
+    )
+    return value or 0.0
 
 
 def standard_body(event_type: str = TEST_EVENT, **fields: Any) -> bytes:

@@ -12,7 +12,13 @@ from handlers.api import HandlerContext, HandlerSpec
 from hookq.settings import Settings
 from hookq.topology import Header, Names, header_time
 from sources.standard.models import StandardEvent
-from tests.support.events import eventually, publish_event, ready_count, standard_body
+from tests.support.events import (
+    eventually,
+    outcome_count,
+    publish_event,
+    ready_count,
+    standard_body,
+)
 from tests.worker.conftest import StartWorker
 from worker.metrics import Outcome
 
@@ -22,14 +28,6 @@ def recording_spec(name: str, runs: list[str]) -> HandlerSpec:
         runs.append(ctx.delivery_id)
 
     return HandlerSpec(name=name, patterns=("standard.#",), func=record, timeout=0.5)
-
-
-def processed(worker_metrics: object, handler: str, outcome: Outcome) -> float:
-    value = worker_metrics.registry.get_sample_value(  # type: ignore[attr-defined]
-        "hookq_worker_events_total",
-        {"source": "standard", "event_type": "test.event", "handler": handler, "outcome": outcome},
-    )
-    return value or 0.0
 
 
 async def test_a_redelivered_message_waits_for_its_own_lease_then_runs(
@@ -47,9 +45,9 @@ async def test_a_redelivered_message_waits_for_its_own_lease_then_runs(
     worker = await start_worker(settings, recording_spec("lease", runs))
     await publish_event(channel, names, "evt-1", standard_body(), message_id="msg-1")
 
-    await eventually(lambda: processed(worker.metrics, "lease", Outcome.PROCESSED) == 1)
+    await eventually(lambda: outcome_count(worker.metrics, "lease", Outcome.PROCESSED) == 1)
     assert runs == ["evt-1"]
-    assert processed(worker.metrics, "lease", Outcome.DUPLICATE) == 0
+    assert outcome_count(worker.metrics, "lease", Outcome.DUPLICATE) == 0
     assert await redis_client.get(key) == b"done"
 
 
@@ -66,7 +64,7 @@ async def test_another_delivery_in_flight_makes_this_one_a_duplicate(
     worker = await start_worker(settings, recording_spec("other", runs))
     await publish_event(channel, names, "evt-2", standard_body(), message_id="msg-2")
 
-    await eventually(lambda: processed(worker.metrics, "other", Outcome.DUPLICATE) == 1)
+    await eventually(lambda: outcome_count(worker.metrics, "other", Outcome.DUPLICATE) == 1)
     assert runs == []
     assert await ready_count(channel, names.handler_queue("other")) == 0  # acked
     assert await redis_client.get(key) == b"msg-elsewhere 0123456789abcdef"  # left alone
@@ -83,7 +81,7 @@ async def test_a_done_mark_outlives_the_lease_for_the_dedupe_ttl(
     settings = settings.model_copy(update={"claim_lease": 1.0, "dedupe_ttl": 3600.0})
     worker = await start_worker(settings, recording_spec("ttl", runs))
     await publish_event(channel, names, "evt-3", standard_body())
-    await eventually(lambda: processed(worker.metrics, "ttl", Outcome.PROCESSED) == 1)
+    await eventually(lambda: outcome_count(worker.metrics, "ttl", Outcome.PROCESSED) == 1)
 
     ttl = await redis_client.pttl(names.redis_key("dedupe", "ttl", "standard", "evt-3"))
     assert 1000 < ttl <= 3_600_000
@@ -111,6 +109,6 @@ async def test_a_replay_waits_out_a_claim_left_by_a_crash_looped_message(
         extra_headers={Header.REPLAYED_AT: header_time(time.time()), Header.REPLAYS: 1},
     )
 
-    await eventually(lambda: processed(worker.metrics, "replayed", Outcome.PROCESSED) == 1)
+    await eventually(lambda: outcome_count(worker.metrics, "replayed", Outcome.PROCESSED) == 1)
     assert runs == ["evt-4"]
-    assert processed(worker.metrics, "replayed", Outcome.DUPLICATE) == 0
+    assert outcome_count(worker.metrics, "replayed", Outcome.DUPLICATE) == 0

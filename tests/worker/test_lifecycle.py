@@ -15,7 +15,13 @@ from hookq.settings import Settings
 from hookq.topology import Names
 from sources.standard.models import StandardEvent
 from tests.support.broker import close_connections
-from tests.support.events import eventually, publish_event, ready_count, standard_body
+from tests.support.events import (
+    eventually,
+    outcome_count,
+    publish_event,
+    ready_count,
+    standard_body,
+)
 from tests.support.redis_server import PrivateRedis
 from tests.worker.conftest import StartWorker
 from worker.metrics import Outcome
@@ -32,14 +38,6 @@ def sleeper(name: str, seconds: float, started: list[str], finished: list[str]) 
     return HandlerSpec(name=name, patterns=("standard.#",), func=run, timeout=60.0)
 
 
-def outcome(worker_metrics: object, handler: str, result: Outcome) -> float:
-    value = worker_metrics.registry.get_sample_value(  # type: ignore[attr-defined]
-        "hookq_worker_events_total",
-        {"source": "standard", "event_type": "test.event", "handler": handler, "outcome": result},
-    )
-    return value or 0.0
-
-
 async def test_stop_lets_a_handler_in_flight_finish_and_acks_it(
     settings: Settings, names: Names, channel: AbstractChannel, start_worker: StartWorker
 ) -> None:
@@ -51,7 +49,7 @@ async def test_stop_lets_a_handler_in_flight_finish_and_acks_it(
 
     await worker.stop()
     assert finished == ["evt-1"]
-    assert outcome(worker.metrics, "drains", Outcome.PROCESSED) == 1
+    assert outcome_count(worker.metrics, "drains", Outcome.PROCESSED) == 1
     assert await ready_count(channel, names.handler_queue("drains")) == 0
 
 
@@ -103,7 +101,7 @@ async def test_without_redis_nothing_is_processed_or_acked_until_it_is_back(
     # With Redis back, the same messages run.
     worker = await start_worker(settings, spec)
     await eventually(lambda: sorted(finished) == ["evt-0", "evt-1", "evt-2"])
-    await eventually(lambda: outcome(worker.metrics, "paused", Outcome.PROCESSED) == 3)
+    await eventually(lambda: outcome_count(worker.metrics, "paused", Outcome.PROCESSED) == 3)
 
 
 async def test_consuming_resumes_after_the_broker_closes_the_connection(
@@ -123,7 +121,7 @@ async def test_consuming_resumes_after_the_broker_closes_the_connection(
     assert await asyncio.to_thread(close_connections, name) == 1
     await publish_event(channel, names, "evt-b", standard_body())
     await eventually(lambda: finished == ["evt-a", "evt-b"], timeout=30)
-    assert outcome(worker.metrics, "robust", Outcome.PROCESSED) == 2
+    assert outcome_count(worker.metrics, "robust", Outcome.PROCESSED) == 2
 
 
 async def test_a_connection_lost_mid_handler_neither_interrupts_nor_reruns_it(
@@ -143,9 +141,9 @@ async def test_a_connection_lost_mid_handler_neither_interrupts_nor_reruns_it(
 
     name = f"test-worker:{request.node.name}"  # type: ignore[attr-defined]
     assert await asyncio.to_thread(close_connections, name) == 1
-    await eventually(lambda: outcome(worker.metrics, "no-rerun", Outcome.DUPLICATE) == 1, 30)
+    await eventually(lambda: outcome_count(worker.metrics, "no-rerun", Outcome.DUPLICATE) == 1, 30)
     assert started == finished == ["evt-x"]
-    assert outcome(worker.metrics, "no-rerun", Outcome.PROCESSED) == 1
+    assert outcome_count(worker.metrics, "no-rerun", Outcome.PROCESSED) == 1
     assert await ready_count(channel, names.handler_queue("no-rerun")) == 0
 
 
@@ -177,7 +175,7 @@ async def test_a_redis_outage_pauses_the_worker_which_resumes_by_itself(
 
         redis_server.start()
         await eventually(lambda: sorted(finished) == ["before", "during-1", "during-2"], timeout=30)
-        assert outcome(worker.metrics, "outage", Outcome.PROCESSED) == 3
+        assert outcome_count(worker.metrics, "outage", Outcome.PROCESSED) == 3
     events = [entry["event"] for entry in logs]
     assert sum(e.startswith("redis unavailable") for e in events) == 1
     assert sum(e.startswith("redis available again") for e in events) == 1

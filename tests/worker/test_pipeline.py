@@ -17,7 +17,13 @@ from hookq.topology import Header, Names
 from ingress.publisher import Publisher
 from sources.base import Accepted
 from sources.standard.models import StandardEvent
-from tests.support.events import eventually, publish_event, standard_body, take_all
+from tests.support.events import (
+    eventually,
+    outcome_count,
+    publish_event,
+    standard_body,
+    take_all,
+)
 from tests.worker.conftest import StartWorker
 from worker.metrics import Outcome
 
@@ -46,14 +52,6 @@ class Runs:
 def spec(name: str, func: object, **kwargs: object) -> HandlerSpec:
     options: dict[str, object] = {"max_attempts": 3, "backoff": FAST, "timeout": 5.0} | kwargs
     return HandlerSpec(name=name, patterns=("standard.#",), func=func, **options)  # type: ignore[arg-type]
-
-
-def outcome_count(worker_metrics: object, handler: str, outcome: Outcome) -> float:
-    value = worker_metrics.registry.get_sample_value(  # type: ignore[attr-defined]
-        "hookq_worker_events_total",
-        {"source": "standard", "event_type": "test.event", "handler": handler, "outcome": outcome},
-    )
-    return value or 0.0
 
 
 async def test_an_event_delivered_five_times_runs_once(
