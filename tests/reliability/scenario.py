@@ -71,6 +71,16 @@ class Result:
     verdict: Verdict
     left: dict[str, int]
 
+    def assert_acked_events_ran_once(self) -> None:
+        """Nothing refused, no 2xx without its event, no effect twice or unexpected, and no
+        message left in a queue."""
+        outcomes, verdict = self.outcomes, self.verdict
+        assert not outcomes.refused, f"events refused: {list(outcomes.refused.items())[:3]}"
+        assert not verdict.lost, f"2xx without the event in the broker: {verdict.problems()}"
+        assert verdict.duplicated == 0, f"an effect ran twice: {verdict.problems()}"
+        assert not verdict.unexpected, verdict.problems()
+        assert not self.left, f"messages left over: {self.left}"
+
 
 async def settle_and_judge(
     fleet: Fleet,
