@@ -6,10 +6,6 @@ WORKDIR /app
 
 COPY pyproject.toml README.md ./
 COPY hookq ./hookq
-COPY ingress ./ingress
-COPY worker ./worker
-COPY handlers ./handlers
-COPY sources ./sources
 RUN pip install . && useradd --system --uid 10001 hookq
 
 USER hookq

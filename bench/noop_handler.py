@@ -13,7 +13,7 @@ import asyncio
 import os
 import time
 
-from handlers.api import HandlerContext, handler
+from hookq.handlers.api import HandlerContext, handler
 
 NAME = "bench-noop"
 RECORD_ENV = "BENCH_RECORD_FILE"

@@ -22,8 +22,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from sources.base import SourceConfig
-from sources.registry import SOURCE_TYPES
+from hookq.sources.base import SourceConfig
+from hookq.sources.registry import SOURCE_TYPES
 
 ROOT = Path(__file__).resolve().parents[1]
 # The reference data sits beside the repository (``/work/shared/reference``); overridable.

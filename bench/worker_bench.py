@@ -33,12 +33,12 @@ from bench.procs import (
 )
 from bench.report import Row, mb, rate, ratio
 from bench.stats import steady_rate
-from handlers.api import spec_of
+from hookq.handlers.api import spec_of
+from hookq.ingress.publisher import Publisher
 from hookq.settings import Settings
+from hookq.sources.base import SourceConfig
+from hookq.sources.plain import PlainSource
 from hookq.topology import declare_handler
-from ingress.publisher import Publisher
-from sources.base import SourceConfig
-from sources.plain import PlainSource
 
 CEILING_QUEUE = "bench-ceiling"
 TARGET_RATIO = 0.5

@@ -14,7 +14,13 @@ from hookq.logs import configure_logging
 from hookq.settings import Settings, SettingsError, load_settings
 
 # Modules that add a subcommand, in the order ``hookq --help`` lists them.
-COMMAND_MODULES = ("ingress.cli", "sources.cli", "handlers.cli", "worker.cli", "worker.dlq.cli")
+COMMAND_MODULES = (
+    "hookq.ingress.cli",
+    "hookq.sources.cli",
+    "hookq.handlers.cli",
+    "hookq.worker.cli",
+    "hookq.dlq.cli",
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

@@ -1,10 +1,10 @@
-"""Generate ``sources/plain/_generated.py`` from Plain's webhook JSON Schemas.
+"""Generate ``hookq/sources/plain/_generated.py`` from Plain's webhook JSON Schemas.
 
     .venv/bin/python scripts/generate_plain_models.py            # newest schema + all older ones
     .venv/bin/python scripts/generate_plain_models.py --check    # fail if the file is stale
 
 A new schema version is one command away: drop ``webhook-schema-<date>.json`` into
-``sources/plain/schemas/`` and run the first command. The newest file is the base; every older
+``hookq/sources/plain/schemas/`` and run the first command. The newest file is the base; every older
 file only loosens it, so payloads of every version still validate.
 
 Before datamodel-code-generator sees the schema, it is rewritten so that real traffic is not
@@ -49,8 +49,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMAS = ROOT / "sources" / "plain" / "schemas"
-OUTPUT = ROOT / "sources" / "plain" / "_generated.py"
+SCHEMAS = ROOT / "hookq" / "sources" / "plain" / "schemas"
+OUTPUT = ROOT / "hookq" / "sources" / "plain" / "_generated.py"
 CODEGEN = Path(sys.executable).parent / "datamodel-codegen"
 
 Json = Any
@@ -346,9 +346,10 @@ def generate(files: list[Path]) -> str:
     header = (
         '"""Pydantic models of Plain\'s webhook payloads, generated from '
         + ", ".join(f.name for f in files)
-        + ".\n\nDo not edit. Regenerate (after adding a schema version to sources/plain/schemas/):"
+        + ".\n\nDo not edit. Regenerate (after adding a schema version to "
+        + "hookq/sources/plain/schemas/):"
         + "\n\n    .venv/bin/python scripts/generate_plain_models.py\n\n"
-        + 'Handlers import the event classes from ``sources.plain`` (see ``models.py``).\n"""'
+        + 'Handlers import the event classes from ``hookq.sources.plain`` (see ``models.py``).\n"""'
     )
     with tempfile.TemporaryDirectory() as tmp:
         source, extra_file, output = (Path(tmp) / n for n in ("s.json", "x.json", "out.py"))
@@ -359,7 +360,8 @@ def generate(files: list[Path]) -> str:
             [
                 str(CODEGEN), "--input", str(source), "--input-file-type", "jsonschema",
                 "--output", str(output), "--output-model-type", "pydantic_v2.BaseModel",
-                "--target-python-version", "3.11", "--base-class", "sources.base.ProviderModel",
+                "--target-python-version", "3.11",
+                "--base-class", "hookq.sources.base.ProviderModel",
                 "--extra-fields", "allow", "--collapse-root-models", "--use-annotated",
                 "--use-standard-collections", "--use-union-operator", "--field-constraints",
                 "--enum-field-as-literal", "all", "--use-double-quotes", "--disable-timestamp",

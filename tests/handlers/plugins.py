@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from handlers.registry import ENTRY_POINT_GROUP
+from hookq.handlers.registry import ENTRY_POINT_GROUP
 
 
 def unique(prefix: str) -> str:
@@ -60,7 +60,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from handlers import HandlerContext, handler
+from hookq.handlers import HandlerContext, handler
 
 
 def _record(event: Any, ctx: HandlerContext, path: str | None) -> None:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers import Backoff, HandlerContext, handler
-from handlers.api import DEFAULT_MAX_ATTEMPTS, default_name, spec_of
+from hookq.handlers import Backoff, HandlerContext, handler
+from hookq.handlers.api import DEFAULT_MAX_ATTEMPTS, default_name, spec_of
 
 
 def test_default_backoff_waits_base_times_factor_to_the_retry_minus_one() -> None:

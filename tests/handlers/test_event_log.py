@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import structlog
 from structlog.testing import capture_logs
 
-from handlers import HandlerContext
-from handlers.api import spec_of
-from handlers.builtin.event_log import log_event
-from sources.base import ProviderModel
+from hookq.handlers import HandlerContext
+from hookq.handlers.api import spec_of
+from hookq.handlers.builtin.event_log import log_event
+from hookq.sources.base import ProviderModel
 
 EMAIL = "maria.silva@example.com.br"
 CPF = "123.456.789-09"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from handlers.builtin.event_log import log_event
-from handlers.registry import RegistryError, discover
+from hookq.handlers.builtin.event_log import log_event
+from hookq.handlers.registry import RegistryError, discover
 from hookq.settings import Settings, load_settings
 from tests.handlers.plugins import (
     handler_source,

@@ -9,7 +9,7 @@ import pytest
 from pamqp import decode
 from pamqp.common import FieldTable
 
-from ingress.amqp_properties import Properties, field_table
+from hookq.ingress.amqp_properties import Properties, field_table
 
 PROVIDER: FieldTable = {
     "Plain-Event-Id": "pEv_01HD44FHHJ0YABSNGKWMG3CJ5J",

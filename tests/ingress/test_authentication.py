@@ -9,12 +9,12 @@ import orjson
 import pytest
 
 from hookq.settings import Settings
-from sources.base import BadPayload, Source, SourceConfig, Unauthorized
-from sources.livechat import LivechatSource
-from sources.plain import PlainSource
-from sources.registry import build_sources
-from sources.standard import StandardSource
-from sources.starya import StaryaSource
+from hookq.sources.base import BadPayload, Source, SourceConfig, Unauthorized
+from hookq.sources.livechat import LivechatSource
+from hookq.sources.plain import PlainSource
+from hookq.sources.registry import build_sources
+from hookq.sources.standard import StandardSource
+from hookq.sources.starya import StaryaSource
 from tests.conftest import LIVECHAT_SECRET, PLAIN_SECRET, STANDARD_SECRET, STARYA_SECRET
 from tests.ingress import signing
 from tests.ingress.signing import REFERENCE, vectors

@@ -16,8 +16,8 @@ import pytest
 from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 from aiormq import spec
 
+from hookq.ingress.confirms import ConfirmedPublisher, NotConfirmed, supports
 from hookq.topology import Names
-from ingress.confirms import ConfirmedPublisher, NotConfirmed, supports
 from tests.support.proxy import CuttableProxy
 
 

@@ -18,10 +18,10 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustC
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
+from hookq.ingress.app import create_app
+from hookq.ingress.publisher import Publisher
 from hookq.settings import Settings
 from hookq.topology import Header, Names, declare_exchanges
-from ingress.app import create_app
-from ingress.publisher import Publisher
 from tests.conftest import LIVECHAT_SECRET
 from tests.ingress import signing
 from tests.ingress.signing import REFERENCE, SEEDS, load_json
@@ -32,7 +32,7 @@ LIVECHAT_FIXTURES = sorted((REFERENCE / "livechat" / "fixtures-v3.5").glob("*.js
 
 @contextlib.asynccontextmanager
 async def running_ingress(settings: Settings) -> AsyncIterator[TestClient[Any, Any]]:
-    from sources.registry import build_sources
+    from hookq.sources.registry import build_sources
 
     publisher = Publisher(settings, Names(settings.namespace), connection_name="test-ingress")
     await publisher.start()

@@ -18,7 +18,7 @@ import orjson
 import redis.asyncio as aioredis
 from pydantic import BaseModel
 
-from handlers import Backoff, HandlerContext, handler
+from hookq.handlers import Backoff, HandlerContext, handler
 
 EFFECTS_URL = "HOOKQ_TEST_EFFECTS_URL"
 EFFECTS_KEY = "HOOKQ_TEST_EFFECTS_KEY"

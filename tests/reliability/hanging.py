@@ -9,7 +9,7 @@ import asyncio
 
 from pydantic import BaseModel
 
-from handlers import HandlerContext, handler
+from hookq.handlers import HandlerContext, handler
 from tests.reliability.effects import FAST_RETRY, record
 
 HANG_TIMEOUT = 1.5

@@ -18,12 +18,12 @@ import aio_pika
 import structlog
 from aiohttp.test_utils import TestClient, TestServer
 
+from hookq.ingress.app import create_app
+from hookq.ingress.publisher import Publisher
 from hookq.logs import redact_sensitive
 from hookq.settings import Settings
+from hookq.sources.registry import build_sources
 from hookq.topology import Header, Names
-from ingress.app import create_app
-from ingress.publisher import Publisher
-from sources.registry import build_sources
 
 LOGGING_PACKAGES = ("ingress", "sources", "hookq")
 

@@ -14,7 +14,7 @@ import aiohttp
 import orjson
 import redis.asyncio as aioredis
 
-from handlers.api import HandlerSpec, spec_of
+from hookq.handlers.api import HandlerSpec, spec_of
 from hookq.topology import Names
 from tests.reliability import effects, senders
 from tests.reliability.ledger import Effect

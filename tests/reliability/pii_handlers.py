@@ -9,7 +9,7 @@ import re
 
 from pydantic import BaseModel
 
-from handlers import HandlerContext, handler
+from hookq.handlers import HandlerContext, handler
 from tests.reliability.effects import FAST_RETRY, record
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")

@@ -10,7 +10,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from handlers.api import HandlerSpec
+from hookq.handlers.api import HandlerSpec
 from hookq.settings import Settings
 from hookq.topology import Names
 from tests.reliability import senders

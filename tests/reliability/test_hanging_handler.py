@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 
-from handlers.api import spec_of
+from hookq.handlers.api import spec_of
 from hookq.settings import Settings
 from hookq.topology import Names
 from tests.reliability import hanging, senders

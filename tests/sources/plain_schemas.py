@@ -1,4 +1,4 @@
-"""Plain's webhook JSON Schemas (the copies in ``sources/plain/schemas/``) and Hypothesis
+"""Plain's webhook JSON Schemas (the copies in ``hookq/sources/plain/schemas/``) and Hypothesis
 strategies that draw payloads valid against them.
 
 The strategies are this module's rather than hypothesis-jsonschema's: its 0.23.1 (the latest)
@@ -20,7 +20,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-SCHEMAS = Path(__file__).parents[2] / "sources" / "plain" / "schemas"
+SCHEMAS = Path(__file__).parents[2] / "hookq" / "sources" / "plain" / "schemas"
 SCHEMA_2026 = SCHEMAS / "webhook-schema-2026-02-27.json"
 SCHEMA_2024 = SCHEMAS / "webhook-schema-2024-09-18.json"
 

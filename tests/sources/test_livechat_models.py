@@ -31,8 +31,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-import sources.livechat as livechat
-from sources.livechat import (
+import hookq.sources.livechat as livechat
+from hookq.sources.livechat import (
     EVENTS,
     Agent,
     AutoAccessesUpdated,
@@ -76,7 +76,7 @@ from sources.livechat import (
     properties,
     users,
 )
-from sources.livechat.objects import Access
+from hookq.sources.livechat.objects import Access
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "livechat"
 FIXTURES = sorted((REFERENCE / "fixtures-v3.5").glob("*.json"))

@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from pydantic import BaseModel, RootModel, ValidationError
 
-import sources.plain
-from sources.base import ProviderModel, SourceConfig
-from sources.plain import (
+import hookq.sources.plain
+from hookq.sources.base import ProviderModel, SourceConfig
+from hookq.sources.plain import (
     EVENTS,
     ActorUnknown,
     CustomerGroupChanged,
@@ -32,7 +32,7 @@ from sources.plain import (
     ThreadCreated,
     UserActor,
 )
-from sources.plain import _generated as g
+from hookq.sources.plain import _generated as g
 from tests.sources.plain_schemas import (
     SCHEMA_2024,
     SCHEMA_2026,
@@ -138,7 +138,7 @@ def test_class_name_follows_the_event_type(event_type: str) -> None:
     expected = "".join(part.capitalize() for part in [namespace, *name.split("_")])
     model = EVENTS[event_type]
     assert model.__name__ == expected
-    assert getattr(sources.plain, expected) is model
+    assert getattr(hookq.sources.plain, expected) is model
     assert model.__doc__
     assert len(model.__doc__) > 20
     assert issubclass(model, PlainEvent)

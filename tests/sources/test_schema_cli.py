@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from hookq.cli import main
-from sources.registry import SOURCE_TYPES
+from hookq.sources.registry import SOURCE_TYPES
 
 EVENT_TYPES = [(name, t) for name, cls in SOURCE_TYPES.items() for t in sorted(cls.events)]
 HOOKQ = Path(sys.executable).with_name("hookq")
@@ -51,7 +51,7 @@ def test_catalogue_shows_docstring_summary(capsys: pytest.CaptureFixture[str]) -
     chat_deleted = catalogue["sources"]["starya"]["events"]["chat.deleted"]
     assert chat_deleted == {
         "class": "ChatDeleted",
-        "import": "sources.starya.ChatDeleted",
+        "import": "hookq.sources.starya.ChatDeleted",
         "summary": "Sent when a chat is deleted; ``data`` is the chat as ``chat.created`` "
         "describes it.",
     }

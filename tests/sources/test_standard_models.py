@@ -7,8 +7,8 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from sources.base import SourceConfig
-from sources.standard import EVENTS, StandardEvent, StandardSource
+from hookq.sources.base import SourceConfig
+from hookq.sources.standard import EVENTS, StandardEvent, StandardSource
 
 # The payload shape the Standard Webhooks spec gives as its example.
 SPEC_EXAMPLE = {

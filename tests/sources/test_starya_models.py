@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-import sources.starya
-from sources.base import SourceConfig
-from sources.starya import (
+import hookq.sources.starya
+from hookq.sources.base import SourceConfig
+from hookq.sources.starya import (
     EVENTS,
     ChatCreated,
     ChatDeleted,
@@ -232,10 +232,10 @@ def test_error_text_names_the_field_but_not_the_personal_value() -> None:
 
 
 def test_public_api() -> None:
-    assert list(sources.starya.models.__all__) == sorted(
-        sources.starya.models.__all__, key=lambda n: (not n.isupper(), n)
+    assert list(hookq.sources.starya.models.__all__) == sorted(
+        hookq.sources.starya.models.__all__, key=lambda n: (not n.isupper(), n)
     )
     for event_type, model in EVENTS.items():
-        assert getattr(sources.starya, model.__name__) is model
+        assert getattr(hookq.sources.starya, model.__name__) is model
         assert (model.__doc__ or "").startswith("Sent when"), event_type
     assert StaryaSource.events is EVENTS

@@ -22,7 +22,7 @@ import orjson
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, FieldValue
 
 from hookq.topology import Header, Names, declare_exchanges
-from worker.metrics import Outcome, WorkerMetrics
+from hookq.worker.metrics import Outcome, WorkerMetrics
 
 TEST_EVENT = "test.event"
 

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import orjson
 import redis.asyncio as aioredis
 
-from handlers import Backoff, HandlerContext, Reject, handler
+from hookq.handlers import Backoff, HandlerContext, Reject, handler
+from hookq.sources.standard.models import StandardEvent
 from hookq.topology import Names
-from sources.standard.models import StandardEvent
 
 RECORDER_TIMEOUT = 2.0
 _client: list[aioredis.Redis] = []  # this process's connection, made inside its event loop

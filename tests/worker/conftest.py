@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 
-from handlers.api import HandlerSpec
+from hookq.handlers.api import HandlerSpec
 from hookq.settings import Settings
-from worker.runner import Worker
+from hookq.worker.runner import Worker
 
 StartWorker = Callable[..., Awaitable[Worker]]
 

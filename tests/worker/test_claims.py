@@ -8,10 +8,11 @@ import time
 import redis.asyncio as aioredis
 from aio_pika.abc import AbstractChannel
 
-from handlers.api import HandlerContext, HandlerSpec
+from hookq.handlers.api import HandlerContext, HandlerSpec
 from hookq.settings import Settings
+from hookq.sources.standard.models import StandardEvent
 from hookq.topology import Header, Names, header_time
-from sources.standard.models import StandardEvent
+from hookq.worker.metrics import Outcome
 from tests.support.events import (
     eventually,
     outcome_count,
@@ -20,7 +21,6 @@ from tests.support.events import (
     standard_body,
 )
 from tests.worker.conftest import StartWorker
-from worker.metrics import Outcome
 
 
 def recording_spec(name: str, runs: list[str]) -> HandlerSpec:

@@ -10,10 +10,10 @@ import pytest
 import redis.asyncio as aioredis
 
 from hookq.topology import Names
-from worker.dedupe import ClaimState, Dedupe
-from worker.inflight import InFlight
-from worker.redis_gate import RedisGate
-from worker.script_batch import BatchScript, ScriptBatch
+from hookq.worker.dedupe import ClaimState, Dedupe
+from hookq.worker.inflight import InFlight
+from hookq.worker.redis_gate import RedisGate
+from hookq.worker.script_batch import BatchScript, ScriptBatch
 
 
 def make_dedupe(client: aioredis.Redis, names: Names, lease: float = 30.0) -> Dedupe:

@@ -8,6 +8,11 @@ import time
 
 from aio_pika.abc import AbstractRobustConnection
 
+from hookq.dlq.browse import Snapshot, browse
+from hookq.dlq.move import MoveOptions
+from hookq.dlq.queues import connect
+from hookq.dlq.records import DELIVERY_LIMIT, DeadQueue, Selection
+from hookq.dlq.replay import new_run_id, replay_queue
 from hookq.settings import Settings
 from hookq.topology import Header, Names
 from tests.worker.test_dlq_records import (
@@ -17,11 +22,6 @@ from tests.worker.test_dlq_records import (
     publish_dead,
     take_ids,
 )
-from worker.dlq.browse import Snapshot, browse
-from worker.dlq.move import MoveOptions
-from worker.dlq.queues import connect
-from worker.dlq.records import DELIVERY_LIMIT, DeadQueue, Selection
-from worker.dlq.replay import new_run_id, replay_queue
 
 
 def queue_of(names: Names, handler: str = HANDLER) -> DeadQueue:

@@ -17,10 +17,10 @@ import orjson
 import pytest
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage, FieldValue
 
+from hookq.dlq.records import parse_duration
+from hookq.dlq.redact import Redactor
 from hookq.logs import MASK
 from hookq.topology import Header, Names, declare_exchanges, declare_handler
-from worker.dlq.records import parse_duration
-from worker.dlq.redact import Redactor
 
 HANDLER = "billing"
 CONFIGURED_SECRET = "livechat-test-secret-key"  # tests/conftest.py's LIVECHAT_SECRET

@@ -15,10 +15,15 @@ import pytest
 from aio_pika.abc import AbstractRobustConnection
 from structlog.testing import capture_logs
 
-from handlers.api import HandlerContext, HandlerSpec, Reject
+from hookq.dlq.browse import browse
+from hookq.dlq.move import MoveOptions, MoveResult
+from hookq.dlq.queues import connect
+from hookq.dlq.records import UNROUTED, DeadQueue, Selection
+from hookq.dlq.replay import HandlerQueueMissing, new_run_id, replay_queue
+from hookq.handlers.api import HandlerContext, HandlerSpec, Reject
 from hookq.settings import Settings
+from hookq.sources.standard.models import StandardEvent
 from hookq.topology import Header, Names
-from sources.standard.models import StandardEvent
 from tests.support.events import eventually, publish_event, standard_body
 from tests.worker.conftest import StartWorker
 from tests.worker.test_dlq_records import (
@@ -32,11 +37,6 @@ from tests.worker.test_dlq_records import (
     take_ids,
     unrouted_message,
 )
-from worker.dlq.browse import browse
-from worker.dlq.move import MoveOptions, MoveResult
-from worker.dlq.queues import connect
-from worker.dlq.records import UNROUTED, DeadQueue, Selection
-from worker.dlq.replay import HandlerQueueMissing, new_run_id, replay_queue
 
 
 def dead_queue(names: Names, handler: str = HANDLER) -> DeadQueue:

@@ -10,10 +10,11 @@ import redis.asyncio as aioredis
 from aio_pika.abc import AbstractChannel
 from structlog.testing import capture_logs
 
-from handlers.api import HandlerContext, HandlerSpec
+from hookq.handlers.api import HandlerContext, HandlerSpec
 from hookq.settings import Settings
+from hookq.sources.standard.models import StandardEvent
 from hookq.topology import Names
-from sources.standard.models import StandardEvent
+from hookq.worker.metrics import Outcome
 from tests.support.broker import close_connections
 from tests.support.events import (
     eventually,
@@ -24,7 +25,6 @@ from tests.support.events import (
 )
 from tests.support.redis_server import PrivateRedis
 from tests.worker.conftest import StartWorker
-from worker.metrics import Outcome
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 

@@ -7,13 +7,13 @@ import socket
 import aiohttp
 from aio_pika.abc import AbstractChannel
 
-from handlers.api import HandlerContext, HandlerSpec
+from hookq.handlers.api import HandlerContext, HandlerSpec
 from hookq.settings import Settings
+from hookq.sources.standard.models import StandardEvent
 from hookq.topology import Names
-from sources.standard.models import StandardEvent
+from hookq.worker.metrics import serve_metrics
 from tests.support.events import eventually, publish_event, standard_body
 from tests.worker.conftest import StartWorker
-from worker.metrics import serve_metrics
 
 
 def free_port() -> int:

@@ -11,12 +11,13 @@ from aio_pika.abc import AbstractChannel
 from structlog.contextvars import merge_contextvars
 from structlog.testing import capture_logs
 
-from handlers.api import Backoff, HandlerContext, HandlerSpec, Reject, Retry
+from hookq.handlers.api import Backoff, HandlerContext, HandlerSpec, Reject, Retry
+from hookq.ingress.publisher import Publisher
 from hookq.settings import Settings
+from hookq.sources.base import Accepted
+from hookq.sources.standard.models import StandardEvent
 from hookq.topology import Header, Names
-from ingress.publisher import Publisher
-from sources.base import Accepted
-from sources.standard.models import StandardEvent
+from hookq.worker.metrics import Outcome
 from tests.support.events import (
     eventually,
     outcome_count,
@@ -25,7 +26,6 @@ from tests.support.events import (
     take_all,
 )
 from tests.worker.conftest import StartWorker
-from worker.metrics import Outcome
 
 FAST = Backoff(base=0.2, factor=2.0, jitter=False)
 

@@ -22,7 +22,7 @@ import os
 
 import redis.asyncio as aioredis
 
-from handlers import HandlerContext, handler
+from hookq.handlers import HandlerContext, handler
 from hookq.topology import Names
 
 

@@ -6,11 +6,11 @@ import pytest
 from aio_pika.abc import FieldValue
 from pydantic import BaseModel, ValidationError
 
-from handlers.api import HandlerContext, HandlerSpec
+from hookq.handlers.api import HandlerContext, HandlerSpec
 from hookq.settings import Settings, SettingsError
 from hookq.topology import Header
-from worker.failures import Failure, failure_headers, validation_failure
-from worker.runner import check_timeouts, select
+from hookq.worker.failures import Failure, failure_headers, validation_failure
+from hookq.worker.runner import check_timeouts, select
 
 
 async def _noop(event: object, ctx: HandlerContext) -> None:

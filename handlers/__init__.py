@@ -1,8 +1,0 @@
-"""The handler plugin API and the built-in handlers.
-
-Teams write ``from handlers import handler, HandlerContext, Retry, Reject``.
-"""
-
-from handlers.api import Backoff, HandlerContext, HandlerSpec, Reject, Retry, handler
-
-__all__ = ["Backoff", "HandlerContext", "HandlerSpec", "Reject", "Retry", "handler"]

@@ -1,0 +1,133 @@
+"""``hookq dlq stats|list|show|replay|purge``: the operators' dead-letter tools.
+
+Exit codes: 0 done; 1 nothing matched / not found; 2 usage; 3 incomplete (stopped early: other
+sessions held messages, a handler queue is missing, or the broker could not be reached).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import aiormq
+
+from hookq.dlq import commands
+from hookq.dlq.browse import QueueBusy
+from hookq.dlq.queues import UnknownHandler
+from hookq.runtime import run
+from hookq.settings import Settings
+
+AsyncCommand = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    dlq = subparsers.add_parser(
+        "dlq",
+        help="inspect, replay and purge dead letters (safe while workers run)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = dlq.add_subparsers(dest="dlq_command", required=True, metavar="DLQ_COMMAND")
+
+    stats = _add(sub, "stats", commands.stats, "per handler: dead count, oldest/newest, errors")
+    _json(stats)
+
+    list_ = _add(sub, "list", commands.list_, "a row per dead message")
+    _filters(list_)
+    list_.add_argument("--limit", type=int, default=None, metavar="N", help="at most N rows")
+    _json(list_)
+
+    show = _add(sub, "show", commands.show, "the failure record and the body (redacted)")
+    show.add_argument("delivery_id", metavar="DELIVERY_ID")
+    _json(show)
+
+    replay = _add(sub, "replay", commands.replay, "put dead messages back to their handler")
+    _filters(replay)
+    _ids(replay)
+    replay.add_argument("--all", action="store_true", help="every dead message selected")
+    replay.add_argument("--rate", type=float, metavar="N", help="at most N messages a second")
+    _mutating(replay)
+
+    purge = _add(sub, "purge", commands.purge, "delete dead messages for good")
+    _filters(purge)
+    _ids(purge)
+    purge.add_argument("--older-than", metavar="DURATION", help="failed before: 90s, 12h, 7d")
+    purge.add_argument("--all", action="store_true", help="every dead message selected")
+    purge.add_argument("--yes", action="store_true", help="required: purging cannot be undone")
+    _mutating(purge)
+
+
+def _add(
+    sub: argparse._SubParsersAction[Any], name: str, command: AsyncCommand, help_text: str
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text)
+    parser.add_argument(
+        "--handler",
+        action="append",
+        metavar="H",
+        help="only this handler's dead queue (repeatable; 'unrouted' for the unrouted queue); "
+        "default: every discovered handler and the unrouted queue",
+    )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=3.0,
+        metavar="SECONDS",
+        help="how long to wait for another browsing session to finish (default 3)",
+    )
+    parser.set_defaults(run=_runner(command))
+    return parser
+
+
+def _filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", action="append", metavar="S", help="only this source")
+    parser.add_argument("--event-type", action="append", metavar="T", help="only this type")
+
+
+def _ids(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--id", dest="ids", nargs="+", action="extend", metavar="DELIVERY_ID", help="these only"
+    )
+
+
+def _json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _mutating(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true", help="show what would be done")
+    parser.add_argument(
+        "--wait-others",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long to wait for other sessions to give back messages they hold (default 30)",
+    )
+    _json(parser)
+
+
+def _runner(command: AsyncCommand) -> Callable[[argparse.Namespace, Settings], int]:
+    def run_command(args: argparse.Namespace, settings: Settings) -> int:
+        try:
+            return run(command(args, settings))
+        except (commands.UsageError, UnknownHandler) as exc:
+            print(f"hookq dlq: {exc}", file=sys.stderr)
+            return commands.EXIT_USAGE
+        except QueueBusy as exc:
+            print(f"hookq dlq: {exc}", file=sys.stderr)
+            return commands.EXIT_INCOMPLETE
+        except KeyboardInterrupt:
+            # What was committed stays done; everything else is back in its dead queue.
+            print(
+                "hookq dlq: interrupted; every message is either done or back in its queue: "
+                "run the command again to finish",
+                file=sys.stderr,
+            )
+            return 130
+        except (OSError, aiormq.exceptions.AMQPError) as exc:
+            print(f"hookq dlq: broker error: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return commands.EXIT_INCOMPLETE
+
+    return run_command

@@ -1,0 +1,242 @@
+"""The ``hookq dlq`` subcommands, each an async function of (args, settings) -> exit code."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable, Sequence
+
+from aio_pika.abc import AbstractConnection
+
+from hookq.dlq import render, report
+from hookq.dlq.browse import Snapshot, browse
+from hookq.dlq.move import MoveOptions, MoveResult
+from hookq.dlq.purge import purge_queue
+from hookq.dlq.queues import connect, dead_queues
+from hookq.dlq.records import DeadQueue, DeadRecord, Selection, parse_duration
+from hookq.dlq.redact import Redactor
+from hookq.dlq.replay import HandlerQueueMissing, new_run_id, replay_queue
+from hookq.settings import Settings
+from hookq.topology import Names
+
+EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+PAST = {"replay": "replayed", "purge": "purged"}
+
+
+class UsageError(Exception):
+    """Bad arguments found after parsing; exit code 2."""
+
+
+async def _snapshots(
+    connection: AbstractConnection, settings: Settings, args: argparse.Namespace
+) -> list[Snapshot]:
+    snapshots = []
+    for queue in dead_queues(settings, args.handler):
+        snapshot = await browse(connection, queue, settings.namespace, wait=args.wait)
+        snapshots.append(snapshot)
+        if args.handler and not snapshot.exists:
+            render.note(f"{queue.name} does not exist (no dead letters were ever declared for it)")
+        if (text := report.partial_note(snapshot)) is not None:
+            render.note(text)
+    return snapshots
+
+
+def _selection(args: argparse.Namespace) -> Selection:
+    older = getattr(args, "older_than", None)
+    try:
+        older_than = parse_duration(older) if older else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return Selection(
+        ids=frozenset(getattr(args, "ids", None) or ()),
+        sources=frozenset(getattr(args, "source", None) or ()),
+        event_types=frozenset(getattr(args, "event_type", None) or ()),
+        older_than=older_than,
+    )
+
+
+async def stats(args: argparse.Namespace, settings: Settings) -> int:
+    async with await connect(settings, "stats") as connection:
+        snapshots = await _snapshots(connection, settings, args)
+    entries = [report.stats(s) for s in snapshots]
+    if args.json:
+        render.print_json({"queues": entries})
+    else:
+        render.stats_table(entries)
+    missing = args.handler and all(not s.exists for s in snapshots)
+    return EXIT_NOTHING if missing else EXIT_OK
+
+
+async def list_(args: argparse.Namespace, settings: Settings) -> int:
+    if args.limit is not None and args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    selection, now = _selection(args), time.time()
+    async with await connect(settings, "list") as connection:
+        snapshots = await _snapshots(connection, settings, args)
+    redactor = Redactor.from_settings(settings)
+    matched = [r for s in snapshots for r in s.records if selection.matches(r, now)]
+    rows = [report.row(r, redactor) for r in matched[: args.limit]]
+    if args.json:
+        render.print_json(
+            {
+                "messages": rows,
+                "matched": len(matched),
+                "queues": [report.queue_summary(s) for s in snapshots],
+            }
+        )
+    else:
+        shown = f"{len(rows)} of {len(matched)}" if len(rows) < len(matched) else str(len(rows))
+        render.rows_table(rows, f"dead letters: {shown}")
+    return EXIT_OK if rows else EXIT_NOTHING
+
+
+async def show(args: argparse.Namespace, settings: Settings) -> int:
+    async with await connect(settings, "show") as connection:
+        snapshots = await _snapshots(connection, settings, args)
+    redactor = Redactor.from_settings(settings)
+    found = [r for s in snapshots for r in s.records if r.delivery_id == args.delivery_id]
+    details = [report.detail(r, redactor) for r in found]
+    if args.json:
+        render.print_json({"messages": details})
+    elif not found:
+        render.error(f"no dead message with delivery id {args.delivery_id!r}")
+    for d in [] if args.json else details:
+        render.detail(d)
+    return EXIT_OK if found else EXIT_NOTHING
+
+
+async def replay(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.all and not args.ids:
+        raise UsageError("say what to replay: --id DELIVERY_ID ... or --all")
+    if args.rate is not None and args.rate <= 0:
+        raise UsageError("--rate must be positive")
+    return await _move(args, settings, "replay")
+
+
+async def purge(args: argparse.Namespace, settings: Settings) -> int:
+    if not (args.all or args.ids or args.handler or args.older_than):
+        raise UsageError("say what to purge: --handler, --id, --older-than, or --all")
+    if not args.yes and not args.dry_run:
+        raise UsageError("purge deletes dead letters for good: add --yes (or try --dry-run)")
+    return await _move(args, settings, "purge")
+
+
+async def _move(args: argparse.Namespace, settings: Settings, verb: str) -> int:
+    selection, now = _selection(args), time.time()
+    redactor = Redactor.from_settings(settings)
+    async with await connect(settings, verb) as connection:
+        snapshots = await _snapshots(connection, settings, args)
+        planned = {s.queue: [r for r in s.records if selection.matches(r, now)] for s in snapshots}
+        planned = {queue: records for queue, records in planned.items() if records}
+        if not planned:
+            return _nothing(args, verb)
+        if args.dry_run:
+            return _dry_run(args, verb, planned, redactor)
+        rate = getattr(args, "rate", None)
+        options = MoveOptions(
+            run_id=new_run_id(),
+            rate=rate,
+            # Unfiltered, every message is taken: a small window leaves the rest browsable.
+            window=None if selection != Selection() else (2 if rate else 100),
+            wait=args.wait_others,
+        )
+        total = sum(len(records) for records in planned.values())
+        with render.progress(total, verb, enabled=not args.json) as advance:
+            results, failures = await _run_moves(
+                connection,
+                settings,
+                verb,
+                list(planned),
+                _selector(selection, now),
+                options,
+                advance,
+            )
+    return _summarise(args, verb, options.run_id, results, failures, redactor)
+
+
+async def _run_moves(
+    connection: AbstractConnection,
+    settings: Settings,
+    verb: str,
+    queues: Sequence[DeadQueue],
+    select: Callable[[DeadRecord], bool],
+    options: MoveOptions,
+    advance: Callable[[DeadRecord], None],
+) -> tuple[list[MoveResult], list[str]]:
+    results: list[MoveResult] = []
+    failures: list[str] = []
+    names = Names(settings.namespace)
+    for queue in queues:
+        try:
+            if verb == "replay":
+                result = await replay_queue(connection, queue, names, select, options, advance)
+            else:
+                result = await purge_queue(
+                    connection, queue, settings.namespace, select, options, advance
+                )
+        except HandlerQueueMissing as exc:
+            failures.append(str(exc))
+            render.error(str(exc))
+            continue
+        results.append(result)
+    return results, failures
+
+
+def _selector(selection: Selection, now: float) -> Callable[[DeadRecord], bool]:
+    return lambda record: selection.matches(record, now)
+
+
+def _nothing(args: argparse.Namespace, verb: str) -> int:
+    if args.json:
+        render.print_json({"verb": verb, "queues": [], "nothing_matched": True})
+    else:
+        render.error(f"nothing to {verb}: no dead message matched")
+    return EXIT_NOTHING
+
+
+def _dry_run(
+    args: argparse.Namespace,
+    verb: str,
+    planned: dict[DeadQueue, list[DeadRecord]],
+    redactor: Redactor,
+) -> int:
+    rows = [report.row(r, redactor) for records in planned.values() for r in records]
+    if args.json:
+        render.print_json({"verb": verb, "dry_run": True, "messages": rows})
+    else:
+        render.rows_table(rows, f"would {verb} {len(rows)} (dry run: nothing changed)")
+    return EXIT_OK
+
+
+def _summarise(
+    args: argparse.Namespace,
+    verb: str,
+    run_id: str,
+    results: Sequence[MoveResult],
+    failures: Sequence[str],
+    redactor: Redactor,
+) -> int:
+    done = sum(len(r.done) for r in results)
+    incomplete = bool(failures) or any(not r.complete for r in results)
+    if args.json:
+        render.print_json(
+            {
+                "verb": verb,
+                "run_id": run_id,
+                "done": done,
+                "queues": [report.moved(r, redactor) for r in results],
+                "errors": list(failures),
+            }
+        )
+    else:
+        for r in results:
+            line = f"{r.queue.handler}: {PAST[verb]} {len(r.done)} from {r.queue.name}"
+            if r.came_back:
+                why = "found no handler" if r.queue.unrouted else "failed again"
+                line += f"; {len(r.came_back)} {why} and are back in {r.queue.name}"
+            render.stdout().print(line, highlight=False)
+            if r.stopped:
+                render.note(f"{r.queue.name}: stopped early: {r.stopped}; run again to finish")
+    if incomplete:
+        return EXIT_INCOMPLETE
+    return EXIT_OK if done else EXIT_NOTHING

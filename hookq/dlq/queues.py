@@ -1,0 +1,89 @@
+"""Which dead queues exist, and how full they are.
+
+Handlers come from discovery (``handlers.registry.discover``) plus any name an operator gives
+with ``--handler``, so the tools still work on the dead letters of a handler that discovery no
+longer finds (renamed, removed, or a module that fails to import).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aio_pika
+import aiormq
+from aio_pika.abc import AbstractConnection
+
+from hookq.dlq.records import UNROUTED, DeadQueue
+from hookq.settings import Settings
+from hookq.topology import Names, check_handler_name
+
+
+class UnknownHandler(ValueError):
+    """A ``--handler`` name that cannot be a handler."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueState:
+    ready: int  # messages waiting (not those delivered to a consumer and not yet acked)
+    consumers: int
+
+
+def discovered_handlers(settings: Settings) -> list[str]:
+    """Handler names from discovery; a broken discovery is reported, not fatal."""
+    try:
+        from hookq.handlers.registry import discover
+
+        return list(discover(settings))
+    except Exception as exc:  # a team's module failing to import must not lock operators out
+        print(
+            f"hookq dlq: handler discovery failed ({type(exc).__name__}: {exc}); "
+            "only --handler names are used",
+            file=sys.stderr,
+        )
+        return []
+
+
+def dead_queues(
+    settings: Settings, explicit: Sequence[str] | None, *, unrouted: bool = True
+) -> list[DeadQueue]:
+    """The queues to work on: the ``--handler`` names if given, else every discovered handler,
+    plus the unrouted queue (``--handler unrouted`` names it explicitly)."""
+    names = Names(settings.namespace)
+    wanted = list(explicit) if explicit else [*discovered_handlers(settings), UNROUTED]
+    queues: list[DeadQueue] = []
+    for handler in dict.fromkeys(wanted):
+        if handler == UNROUTED:
+            if unrouted:
+                queues.append(DeadQueue(UNROUTED, names.unrouted_queue))
+            continue
+        try:
+            check_handler_name(handler)
+        except ValueError as exc:
+            raise UnknownHandler(str(exc)) from None
+        queues.append(DeadQueue(handler, names.dead_queue(handler)))
+    return queues
+
+
+async def connect(settings: Settings, purpose: str) -> AbstractConnection:
+    # Not a robust connection: if the broker goes away mid-operation we stop and say so; the
+    # broker returns whatever we held to the queue.
+    return await aio_pika.connect(
+        settings.amqp_url, client_properties={"connection_name": f"hookq-dlq-{purpose}"}
+    )
+
+
+async def queue_state(connection: AbstractConnection, queue: str) -> QueueState | None:
+    """The queue's counts, or None if it does not exist (a passive declare, on its own channel
+    because a 404 closes the channel)."""
+    channel = await connection.channel(publisher_confirms=False)
+    try:
+        declared = await channel.declare_queue(queue, passive=True)
+    except aiormq.exceptions.ChannelNotFoundEntity:
+        return None
+    finally:
+        if not channel.is_closed:
+            await channel.close()
+    result = declared.declaration_result
+    return QueueState(ready=result.message_count or 0, consumers=result.consumer_count or 0)

@@ -1,0 +1,93 @@
+"""``hookq handlers``: what the worker would run, with the queue names operators watch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Collection
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from hookq.cli import EXIT_OK, EXIT_USAGE
+from hookq.handlers.api import HandlerSpec
+from hookq.handlers.registry import ENTRY_POINT_GROUP, RegistryError, discover
+from hookq.settings import Settings, env_name
+from hookq.topology import Names, format_delay
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    parser = subparsers.add_parser(
+        "handlers", help="list the discovered handlers, their queues and retry policy"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON (for scripts)")
+    parser.set_defaults(run=_run)
+
+
+def describe(spec: HandlerSpec, names: Names) -> dict[str, Any]:
+    """One handler as ``hookq handlers --json`` prints it."""
+    return {
+        "name": spec.name,
+        "patterns": list(spec.patterns),
+        "queue": names.handler_queue(spec.name),
+        "dead_queue": names.dead_queue(spec.name),
+        "retry_queues": [
+            {"delay": delay, "queue": names.retry_queue(spec.name, delay)}
+            for delay in spec.retry_delays
+        ],
+        "max_attempts": spec.max_attempts,
+        "timeout": spec.timeout,
+        "backoff": {
+            "base": spec.backoff.base,
+            "factor": spec.backoff.factor,
+            "max_delay": spec.backoff.max_delay,
+            "jitter": spec.backoff.jitter,
+        },
+        "origin": spec.origin,
+    }
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        specs = discover(settings)
+    except RegistryError as exc:
+        print(f"hookq handlers: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    names = Names(settings.namespace)
+    if args.json:
+        listing = [describe(spec, names) for spec in specs.values()]
+        print(json.dumps({"namespace": settings.namespace, "handlers": listing}, indent=2))
+    else:
+        Console().print(_table(list(specs.values()), names))
+    return EXIT_OK
+
+
+def _table(specs: Collection[HandlerSpec], names: Names) -> Table:
+    # Four columns, long values folded rather than cut: queue names must stay whole to be
+    # copied into a dashboard, and terminals are often 80 columns wide.
+    table = Table(title=f"hookq handlers (namespace {names.namespace})", show_lines=True)
+    for column in ("handler / origin", "patterns", "queues", "policy"):
+        table.add_column(column, overflow="fold")
+    for spec in specs:
+        retries = [
+            f"retry {format_delay(d)}: {names.retry_queue(spec.name, d)}" for d in spec.retry_delays
+        ]
+        backoff = spec.backoff
+        table.add_row(
+            f"[bold]{spec.name}[/bold]\n[dim]{spec.origin}[/dim]",
+            "\n".join(spec.patterns),
+            "\n".join(
+                [names.handler_queue(spec.name), *retries, f"dead: {names.dead_queue(spec.name)}"]
+            ),
+            f"{spec.max_attempts} attempts\ntimeout {spec.timeout:g}s\n"
+            f"backoff {format_delay(backoff.base)} x{backoff.factor:g}\n"
+            f"max {format_delay(backoff.max_delay)}" + (", jitter" if backoff.jitter else ""),
+        )
+    if not specs:
+        table.caption = (
+            f"no handlers: list modules in {env_name('handler_modules')}, install a "
+            f"{ENTRY_POINT_GROUP} plugin or enable {env_name('builtin_handlers')}"
+        )
+    return table

@@ -1,0 +1,59 @@
+"""``hookq worker [--handler NAME ...] [--prefetch N]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from hookq.cli import EXIT_OK, EXIT_USAGE
+from hookq.handlers.registry import RegistryError, discover
+from hookq.runtime import run
+from hookq.settings import Settings, env_name
+from hookq.worker.runner import check_timeouts, select, serve
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    parser = subparsers.add_parser(
+        "worker",
+        help="consume the handlers' queues: validate, dedupe, run handlers, retry, dead-letter",
+    )
+    parser.add_argument(
+        "--handler",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="consume only this handler's queue (repeatable; default: every handler)",
+    )
+    parser.add_argument(
+        "--prefetch",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"unacked messages per handler queue, i.e. its concurrency "
+        f"(default: {env_name('prefetch')})",
+    )
+    parser.set_defaults(run=_run)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.prefetch is not None and args.prefetch < 1:
+        print("hookq worker: --prefetch must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        specs = select(discover(settings), args.handler)
+    except RegistryError as exc:
+        print(f"hookq worker: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyError as exc:
+        print(
+            f"hookq worker: unknown handler(s) {exc.args[0]} (see `hookq handlers`)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if not specs:
+        print("hookq worker: no handler to run (see `hookq handlers`)", file=sys.stderr)
+        return EXIT_USAGE
+    check_timeouts(specs, settings)  # a SettingsError: hookq.cli prints it, exit 2
+    run(serve(settings, specs, args.prefetch))
+    return EXIT_OK

@@ -1,0 +1,133 @@
+"""Exactly-once in effect: one Redis key per (handler, source, delivery id).
+
+The key's value is either a claim (``<message id> <token>``, with a lease) or the done mark.
+Every transition is one Lua script, so no check-then-set race lets two workers run one event:
+
+- ``claim``: set-if-absent with a lease; otherwise say who holds it. The token makes a claim
+  unique per run, so a claim that outlived its lease and was taken over is never mistaken for
+  ours; the message id tells a duplicate delivery (another message) from a redelivery of the
+  same message (its worker died or lost its connection).
+- ``mark_done``: replace our claim by the done mark (kept ``dedupe_ttl``).
+- ``release``: delete our claim, so a retry or a replay can claim it.
+
+Each script is idempotent for its caller, so the gate (``worker.redis_gate``) can safely run it
+again when Redis dropped the reply.
+
+The calls of all the messages in flight travel to Redis together, one script call per kind
+of call (``worker.script_batch``): the worker's largest per-message cost, cut by the batch
+size.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import secrets
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from hookq.topology import Names
+from hookq.worker.redis_gate import RedisGate
+from hookq.worker.script_batch import BatchScript, ScriptBatch
+
+DONE = "done"
+
+# Each script handles one key (``worker.script_batch`` runs it for every key in a batch):
+# ``key``, its arguments ``argv(1..)``, and a table of numbers back.
+_CLAIM = BatchScript(
+    """
+local value = redis.call('GET', key)
+if not value then
+  redis.call('SET', key, argv(1), 'PX', argv(2))
+  return {1, 0}
+end
+if value == argv(1) then return {1, 0} end
+if value == 'done' then return {2, 0} end
+if string.sub(value, 1, string.len(argv(3))) == argv(3) then
+  return {3, redis.call('PTTL', key)}
+end
+return {4, redis.call('PTTL', key)}
+""",
+    args=3,
+    results=2,
+)
+
+# Our claim or no claim at all (the lease lapsed and nobody took it): the run is done.
+# Another run's claim: leave it alone, that run marks done itself.
+_MARK_DONE = BatchScript(
+    """
+local value = redis.call('GET', key)
+if value == argv(1) or not value then
+  redis.call('SET', key, 'done', 'PX', argv(2))
+  return {1}
+end
+if value == 'done' then return {1} end
+return {0}
+""",
+    args=2,
+)
+
+_RELEASE = BatchScript(
+    """
+if redis.call('GET', key) == argv(1) then return {redis.call('DEL', key)} end
+return {0}
+""",
+    args=1,
+)
+
+
+class ClaimState(enum.Enum):
+    CLAIMED = 1  # ours: run the handler
+    DONE = 2  # processed already: a duplicate
+    SAME_MESSAGE = 3  # this very message is (or was) being run elsewhere: wait for the lease
+    OTHER_MESSAGE = 4  # another delivery of the event is in flight: a duplicate
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    state: ClaimState
+    key: str
+    value: str  # our claim value when CLAIMED
+    lease_left: float = 0.0  # seconds, when held (SAME_MESSAGE, OTHER_MESSAGE)
+
+
+class Dedupe:
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        gate: RedisGate,
+        names: Names,
+        lease: float,
+        done_ttl: float,
+    ) -> None:
+        self._gate = gate
+        self._names = names
+        self._lease_ms = max(1, round(lease * 1000))
+        self._done_ms = max(1, round(done_ttl * 1000))
+        self._batch = ScriptBatch(client)
+        # A claim's token must be unique per run, not secret: a random prefix per worker and
+        # a counter, without reading the system's randomness for every message.
+        self._run_prefix = f"{secrets.token_hex(8)}-"
+        self._runs = itertools.count()
+
+    def key(self, handler: str, source: str, delivery_id: str) -> str:
+        return self._names.redis_key("dedupe", handler, source, delivery_id)
+
+    async def claim(self, key: str, message_id: str) -> Claim:
+        value = f"{message_id} {self._run_prefix}{next(self._runs):x}"
+        args = (value, self._lease_ms, f"{message_id} ")
+        state, pttl = await self._gate.run(lambda: self._batch.call(_CLAIM, key, args))
+        return Claim(ClaimState(int(state)), key, value, max(0, int(pttl)) / 1000)
+
+    async def mark_done(self, claim: Claim) -> bool:
+        """False when another run took the claim over (our lease lapsed mid-run)."""
+        args = (claim.value, self._done_ms)
+        marked = await self._gate.run(lambda: self._batch.call(_MARK_DONE, claim.key, args))
+        return bool(marked)
+
+    async def release(self, claim: Claim) -> None:
+        await self._gate.run(lambda: self._batch.call(_RELEASE, claim.key, (claim.value,)))
+
+    async def close(self) -> None:
+        await self._batch.close()

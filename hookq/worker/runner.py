@@ -1,0 +1,216 @@
+"""A worker: one robust RabbitMQ connection, one channel and consumer per handler queue.
+
+Each handler has a channel of its own (its prefetch, its confirms): a slow or failing handler
+fills only its own prefetch window and never delays another. The robust connection reconnects
+after an outage and re-declares and re-consumes every queue by itself; messages that were in
+flight on the lost channel are redelivered by the broker and recognised by dedupe.
+
+``Worker`` is what tests run in-process; ``serve`` is the ``hookq worker`` process around it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import signal
+from collections.abc import Mapping, Sequence
+
+import aio_pika
+import redis.asyncio as aioredis
+import structlog
+from aio_pika.abc import AbstractQueue, AbstractRobustConnection, ConsumerTag
+from aio_pika.exceptions import CONNECTION_EXCEPTIONS
+from aiohttp import web
+from redis.asyncio.retry import Retry as RedisRetry
+from redis.backoff import NoBackoff
+
+from hookq.amqp import RECONNECT_INTERVAL
+from hookq.handlers.api import HandlerSpec
+from hookq.settings import Settings, SettingsError, env_name
+from hookq.sources.base import Source
+from hookq.sources.registry import build_sources
+from hookq.topology import Names, declare_exchanges, declare_handler
+from hookq.worker.dedupe import Dedupe
+from hookq.worker.inflight import InFlight
+from hookq.worker.metrics import WorkerMetrics, serve_metrics
+from hookq.worker.pipeline import Pipeline
+from hookq.worker.redis_gate import RedisGate
+
+log = structlog.get_logger("hookq.worker")
+
+
+def check_timeouts(specs: Mapping[str, HandlerSpec], settings: Settings) -> None:
+    """A claim must outlive any run, or a slow run's event could run twice at once."""
+    too_slow = [s.name for s in specs.values() if s.timeout >= settings.claim_lease]
+    if too_slow:
+        raise SettingsError(
+            f"handler timeout must be below {env_name('claim_lease')} "
+            f"({settings.claim_lease:g}s): {', '.join(sorted(too_slow))}"
+        )
+
+
+def redis_client(url: str) -> aioredis.Redis:
+    # A short connect timeout and one quick retry (a pooled connection gone stale after a Redis
+    # restart): an outage is then noticed in seconds and handled by the gate, not here. No
+    # socket_timeout: redis-py spends a task per command on it; the gate bounds each operation.
+    return aioredis.Redis.from_url(
+        url,
+        socket_connect_timeout=2.0,
+        retry=RedisRetry(NoBackoff(), 1),
+        health_check_interval=30,
+    )
+
+
+class Worker:
+    def __init__(
+        self,
+        settings: Settings,
+        specs: Mapping[str, HandlerSpec],
+        *,
+        prefetch: int | None = None,
+        sources: dict[str, Source] | None = None,
+        metrics: WorkerMetrics | None = None,
+        connection_name: str = "hookq-worker",
+    ) -> None:
+        check_timeouts(specs, settings)
+        self.settings = settings
+        self.specs = dict(specs)
+        self.names = Names(settings.namespace)
+        self.metrics = metrics or WorkerMetrics()
+        self.in_flight = InFlight()
+        # Read when scraped: nothing to update per message.
+        self.metrics.in_flight.set_function(lambda: len(self.in_flight))
+        self._prefetch = prefetch or settings.prefetch
+        self._sources = sources if sources is not None else build_sources(settings)
+        self._connection_name = connection_name
+        self._redis = redis_client(settings.redis_url)
+        self.gate = RedisGate(self._redis, self.in_flight, on_change=self._redis_changed)
+        self._dedupe = Dedupe(
+            self._redis, self.gate, self.names, settings.claim_lease, settings.dedupe_ttl
+        )
+        self._connection: AbstractRobustConnection | None = None
+        self._consumers: list[tuple[AbstractQueue, ConsumerTag]] = []
+        self._closed = False
+
+    def _redis_changed(self, available: bool) -> None:
+        self.metrics.redis_available.set(1 if available else 0)
+
+    async def start(self) -> None:
+        """Declare every handler's topology and start consuming its queue."""
+        self._connection = await self._connect()
+        for spec in self.specs.values():
+            await self._consume(self._connection, spec)
+        log.info("worker consuming", handlers=sorted(self.specs), prefetch=self._prefetch)
+
+    async def _connect(self) -> AbstractRobustConnection:
+        # The robust connection reconnects by itself once made; the first one is ours to retry
+        # (a worker started before the broker waits for it instead of crash-looping).
+        delay = 0.25
+        while True:
+            try:
+                return await aio_pika.connect_robust(
+                    self.settings.amqp_url,
+                    client_properties={"connection_name": self._connection_name},
+                    reconnect_interval=RECONNECT_INTERVAL,
+                )
+            except CONNECTION_EXCEPTIONS as exc:
+                log.warning("broker unreachable, retrying", error=str(exc), retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _consume(self, connection: AbstractRobustConnection, spec: HandlerSpec) -> None:
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        await channel.set_qos(prefetch_count=self._prefetch)
+        queue = await declare_handler(
+            channel,
+            self.names,
+            spec.name,
+            spec.patterns,
+            spec.retry_delays,
+            self.settings.delivery_limit,
+        )
+        _events, direct = await declare_exchanges(channel, self.names)
+        pipeline = Pipeline(
+            spec,
+            names=self.names,
+            sources=self._sources,
+            dedupe=self._dedupe,
+            direct=direct,
+            metrics=self.metrics,
+            in_flight=self.in_flight,
+            publish_timeout=self.settings.publish_timeout,
+        )
+        tag = await queue.consume(pipeline.on_message)
+        self._consumers.append((queue, tag))
+
+    async def stop(self) -> None:
+        """Stop consuming, let handlers in flight finish within the grace, requeue the rest."""
+        if self._closed:
+            return
+        for queue, tag in self._consumers:
+            try:
+                # Bounded: a robust channel waits for a reconnection that may never come.
+                async with asyncio.timeout(5.0):
+                    await queue.cancel(tag)
+            except Exception as exc:  # a lost connection: its deliveries are requeued anyway
+                log.warning("consumer cancel failed", queue=queue.name, error=repr(exc))
+        self._consumers.clear()
+        waiting = len(self.in_flight)
+        late = await self.in_flight.drain(self.settings.shutdown_grace)
+        log.info("worker drained", in_flight=waiting, requeued_after_grace=late)
+        await self.close()
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        # A hard stop: runs still going are interrupted (requeued, their claims released),
+        # not left to finish as they are when only the connection drops.
+        self.in_flight.stopping = True
+        await self.gate.close()
+        await self._dedupe.close()
+        if self._connection is not None:
+            await self._connection.close()
+        await self._redis.aclose()
+
+
+async def serve(settings: Settings, specs: Mapping[str, HandlerSpec], prefetch: int | None) -> None:
+    """Run a worker until SIGTERM or SIGINT, with its metrics endpoint."""
+    worker = Worker(settings, specs, prefetch=prefetch)
+    metrics_runner: web.AppRunner | None = None
+    if settings.worker_metrics_port:
+        metrics_runner = await serve_metrics(worker.metrics, settings.worker_metrics_port)
+    # What start-up built (modules, the sources' pydantic models: ~100,000 objects) lives as
+    # long as the process: frozen, full collections stop walking it. Unfrozen, each took ~50 ms
+    # and ran every ~1,700 events, a stall of every message in flight (docs/benchmarks.md).
+    gc.freeze()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        starting = asyncio.create_task(worker.start())
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            starting.cancel()  # stopped while waiting for the broker: nothing consumed yet
+        else:
+            starting.result()  # a failed start raises here
+            await stopping
+            log.info("worker stopping")
+            await worker.stop()
+    finally:
+        await worker.close()
+        if metrics_runner is not None:
+            await metrics_runner.cleanup()
+    log.info("worker stopped")
+
+
+def select(specs: Mapping[str, HandlerSpec], wanted: Sequence[str]) -> dict[str, HandlerSpec]:
+    """The handlers named in ``wanted`` (all when empty); ``KeyError`` names an unknown one."""
+    if not wanted:
+        return dict(specs)
+    unknown = [name for name in wanted if name not in specs]
+    if unknown:
+        raise KeyError(", ".join(unknown))
+    return {name: specs[name] for name in wanted}

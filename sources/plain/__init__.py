@@ -1,8 +1,0 @@
-"""The plain source: authentication and identification (webhook) and event models."""
-
-from sources.plain import models
-from sources.plain.models import *  # noqa: F403 - the models are this package's public API
-from sources.plain.webhook import PlainSource
-
-__all__ = ["PlainSource"]
-__all__ += models.__all__

@@ -1,8 +1,0 @@
-"""The starya source: authentication and identification (webhook) and event models."""
-
-from sources.starya import models
-from sources.starya.models import *  # noqa: F403 - the models are this package's public API
-from sources.starya.webhook import StaryaSource
-
-__all__ = ["StaryaSource"]
-__all__ += models.__all__
