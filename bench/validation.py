@@ -22,8 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from hookq.sources.base import SourceConfig
-from hookq.sources.registry import SOURCE_TYPES
+from hookq.sources.registry import source_types
 
 ROOT = Path(__file__).resolve().parents[1]
 # The reference data sits beside the repository (``/work/shared/reference``); overridable.
@@ -82,7 +81,7 @@ def load_documents() -> dict[str, list[dict[str, Any]]]:
 def prepare(source: str, documents: list[dict[str, Any]]) -> tuple[list[Any], int]:
     """(model, body) pairs that validate, and how many samples did not (left out: timing a
     failure would measure error formatting, not validation)."""
-    instance = SOURCE_TYPES[source](SourceConfig(secrets=(), insecure=True))
+    instance = source_types()[source](insecure=True)
     pairs: list[tuple[type[BaseModel], bytes]] = []
     invalid = 0
     for document in documents:
@@ -125,7 +124,7 @@ def run(duration_s: float) -> list[dict[str, Any]]:
                 "samples": len(pairs),
                 "invalid_samples": invalid,
                 "typed_models": len(
-                    {model for model, _ in pairs} - {SOURCE_TYPES[source].envelope}
+                    {model for model, _ in pairs} - {source_types()[source].envelope}
                 ),
                 "mean_body_bytes": sum(len(b) for _, b in pairs) // max(len(pairs), 1),
                 "events": events,

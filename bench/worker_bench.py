@@ -36,8 +36,8 @@ from bench.stats import steady_rate
 from hookq.handlers.api import spec_of
 from hookq.ingress.publisher import Publisher
 from hookq.settings import Settings
-from hookq.sources.base import SourceConfig
 from hookq.sources.plain import PlainSource
+from hookq.sources.plain.config import PlainSettings
 from hookq.topology import declare_handler
 
 CEILING_QUEUE = "bench-ceiling"
@@ -62,7 +62,7 @@ async def declare_bench_queues(ctx: BenchContext, *handlers: str) -> None:
 async def preload(ctx: BenchContext, count: int, prefix: str) -> None:
     """``count`` distinct Plain events, published as the ingress publishes them."""
     settings = Settings(amqp_url=ctx.amqp_url, namespace=ctx.names.namespace)
-    source = PlainSource(SourceConfig(secrets=(PLAIN_SECRET,)))
+    source = PlainSource(PlainSettings(secrets=[PLAIN_SECRET]))
     publisher = Publisher(settings, ctx.names, connection_name="bench-preload")
     await publisher.start()
     try:

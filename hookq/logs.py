@@ -1,56 +1,25 @@
-"""structlog set-up: JSON lines off a terminal, readable on one; secrets and personal data masked.
+"""Logging: JSON lines off a terminal (every line, the libraries' and tracebacks included),
+readable on one; masked by the project's privacy policy (``hookq.privacy``).
 
-Per-message context (delivery id, source, event type, handler) is bound with
-``structlog.contextvars.bound_contextvars`` where the message is handled.
+hookq logs through structlog; libraries (aio-pika, aiormq, aiohttp, asyncio) through the
+standard library, whose records are rendered by the same processors (structlog's
+``ProcessorFormatter``), so one policy masks both and a JSON log stream has no plain line.
+Per-message context (delivery id, source, event type, handler) is bound by the worker.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import MutableMapping
 from typing import Any
 
 import orjson
 import structlog
 
+from hookq.privacy import MASK, Privacy
 from hookq.settings import Settings
 
-# Keys whose values never reach a log line, wherever they appear in an event dict.
-SENSITIVE_KEYS = frozenset(
-    {
-        "secret",
-        "secrets",
-        "secret_key",
-        "authorization",
-        "password",
-        "token",
-        "signature",
-        "cpf",
-        "email",
-        "phone",
-        "birthdate",
-        "birth_date",
-    }
-)
-MASK = "[redacted]"
-
-
-def _mask(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: MASK if k.lower() in SENSITIVE_KEYS else _mask(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_mask(v) for v in value]
-    return value
-
-
-def redact_sensitive(
-    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
-    """A structlog processor: masks sensitive keys at any depth."""
-    for key, value in event_dict.items():
-        event_dict[key] = MASK if key.lower() in SENSITIVE_KEYS else _mask(value)
-    return event_dict
+__all__ = ["MASK", "configure_logging"]
 
 
 class StderrLogger:
@@ -66,8 +35,8 @@ class StderrLogger:
 
 class WithoutRequestContent(logging.Filter):
     """aiohttp logs a request it cannot parse with the offending bytes (an ``Authorization``
-    line, say) in the message and the traceback, past structlog's masking: keep the fact and
-    the error type, drop the content."""
+    line, say) in the message and the traceback: keep the fact and the error type, drop the
+    content."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
@@ -76,6 +45,18 @@ class WithoutRequestContent(logging.Filter):
         record.args = None
         record.exc_info = record.exc_text = None
         return True
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The standard library's records, to the ``sys.stderr`` of the moment."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
 
 
 def _stderr_logger(*_args: Any) -> StderrLogger:
@@ -95,23 +76,43 @@ def configure_logging(settings: Settings) -> None:
         if use_console
         else structlog.processors.JSONRenderer(serializer=_json_dumps)
     )
+    privacy = Privacy.from_settings(settings)
+    # Tracebacks become a field before masking: what a traceback quotes is masked too.
+    shared: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        *([] if use_console else [structlog.processors.format_exc_info]),
+        privacy.log_processor,
+    ]
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            redact_sensitive,
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
+        processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[settings.log_level]
         ),
         logger_factory=_stderr_logger,
         cache_logger_on_first_use=True,
     )
-    # Libraries that log through the standard library (aio-pika, aiohttp) at WARNING and up.
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s %(message)s")
+    _route_standard_logging(shared, renderer)
+
+
+def _route_standard_logging(
+    shared: list[structlog.typing.Processor], renderer: structlog.typing.Processor
+) -> None:
+    """Libraries that log through the standard library (aio-pika, aiohttp) at WARNING and up,
+    rendered like hookq's own lines."""
+    handler = _StderrHandler()
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
     for name in ("aiohttp.server", "aiohttp.web"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, WithoutRequestContent) for f in logger.filters):

@@ -1,6 +1,9 @@
 """The one settings object, built once at start-up from ``HOOKQ_*`` variables and passed down.
 
-Nothing else in hookq reads the environment: tests build a ``Settings`` directly.
+Nothing else in hookq reads the environment: tests build a ``Settings`` directly. The settings
+of each provider are its own (``HOOKQ_<SOURCE>_...``, declared in its package and listed by
+``hookq.sources.registry``): ``load_settings`` reads those of the enabled sources into
+``Settings.source_settings``, and this module names no provider.
 """
 
 from __future__ import annotations
@@ -8,14 +11,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-KNOWN_SOURCES = ("plain", "livechat", "starya", "standard")
+from hookq.sources.base import SourceSettings, split_commas
+from hookq.sources.registry import PROVIDERS, settings_type
+
 ENV_PREFIX = "HOOKQ_"
 
 CommaList = Annotated[list[str], NoDecode]
-SecretList = Annotated[list[SecretStr], NoDecode]
 
 
 class SettingsError(Exception):
@@ -24,12 +28,6 @@ class SettingsError(Exception):
 
 def env_name(field: str) -> str:
     return f"{ENV_PREFIX}{field.upper()}"
-
-
-def _split_commas(value: object) -> object:
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return value
 
 
 class Settings(BaseSettings):
@@ -50,22 +48,18 @@ class Settings(BaseSettings):
     publish_channels: int = Field(4, ge=1, le=64)
     retry_after: int = Field(5, ge=1, description="Retry-After seconds on a 503")
 
-    # Sources
-    sources: CommaList = Field(default_factory=lambda: list(KNOWN_SOURCES))
+    # Sources (each provider's own settings: source_settings, filled by load_settings)
+    sources: CommaList = Field(default_factory=lambda: list(PROVIDERS))
     insecure_sources: CommaList = Field(default_factory=list)
-    plain_secrets: SecretList = Field(default_factory=list)
-    livechat_secrets: SecretList = Field(default_factory=list)
-    starya_secrets: SecretList = Field(default_factory=list)
-    standard_secrets: SecretList = Field(default_factory=list)
     timestamp_tolerance: float = Field(300.0, gt=0, description="replay window, seconds")
-    starya_signature_header: str = "X-Starya-Signature"
-    livechat_id_header: str | None = None
-    starya_id_header: str | None = None
+    source_settings: dict[str, SourceSettings] = Field(default_factory=dict, exclude=True)
 
     # Worker
     handler_modules: CommaList = Field(default_factory=list)
     builtin_handlers: CommaList = Field(default_factory=lambda: ["event-log"])  # empty: none
+    worker_metrics_host: str = "0.0.0.0"  # noqa: S104 - scraped from outside the container
     worker_metrics_port: int = Field(9101, ge=0, le=65535)
+    hooks: CommaList = Field(default_factory=list)  # module:attribute of a team's hooks
     prefetch: int = Field(32, ge=1, le=10_000)
     dedupe_ttl: float = Field(7 * 24 * 3600.0, gt=0, description="seconds a done mark is kept")
     claim_lease: float = Field(
@@ -80,17 +74,19 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
 
+    # Tracing: OpenTelemetry's own variables turn it on (its SDK reads the rest of them).
+    otel_traces_exporter: str = Field(
+        "none", validation_alias=AliasChoices("OTEL_TRACES_EXPORTER", "otel_traces_exporter")
+    )
+
     _split = field_validator(
         "sources",
         "insecure_sources",
         "handler_modules",
         "builtin_handlers",
-        "plain_secrets",
-        "livechat_secrets",
-        "starya_secrets",
-        "standard_secrets",
+        "hooks",
         mode="before",
-    )(_split_commas)
+    )(split_commas)
 
     @field_validator("namespace")
     @classmethod
@@ -102,9 +98,9 @@ class Settings(BaseSettings):
     @field_validator("sources", "insecure_sources")
     @classmethod
     def _sources_are_known(cls, value: list[str]) -> list[str]:
-        unknown = sorted(set(value) - set(KNOWN_SOURCES))
+        unknown = sorted(set(value) - set(PROVIDERS))
         if unknown:
-            raise ValueError(f"unknown source(s) {unknown}; known: {', '.join(KNOWN_SOURCES)}")
+            raise ValueError(f"unknown source(s) {unknown}; known: {', '.join(PROVIDERS)}")
         return value
 
     @field_validator("amqp_url")
@@ -121,19 +117,25 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
-    def secrets_for(self, source: str) -> list[SecretStr]:
-        secrets: list[SecretStr] = getattr(self, f"{source}_secrets")
-        return secrets
+    @property
+    def tracing_enabled(self) -> bool:
+        return self.otel_traces_exporter.strip().lower() not in ("", "none")
 
-    def is_insecure(self, source: str) -> bool:
-        return source in self.insecure_sources
+    def source(self, name: str) -> SourceSettings:
+        """The settings of one provider (its defaults when they were not loaded)."""
+        found = self.source_settings.get(name)
+        return found if found is not None else settings_type(name)()
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret of every enabled source: masked wherever it appears."""
+        return [value for name in self.sources for value in self.source(name).secret_values()]
 
     def require_source_secrets(self) -> None:
         """Fail closed: an enabled source with no secret refuses to start, unless insecure."""
         missing = [
-            env_name(f"{source}_secrets")
-            for source in self.sources
-            if not self.secrets_for(source) and not self.is_insecure(source)
+            f"{ENV_PREFIX}{name.upper()}_SECRETS"
+            for name in self.sources
+            if not self.source(name).secrets and name not in self.insecure_sources
         ]
         if missing:
             raise SettingsError(
@@ -143,12 +145,27 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Build the settings from the environment; errors name the variable to fix."""
+    """Build the settings from the environment, each enabled provider's own included; errors
+    name the variable to fix."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        lines = [
-            f"{env_name(str(err['loc'][0])) if err['loc'] else ENV_PREFIX}: {err['msg']}"
-            for err in exc.errors()
-        ]
-        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+        raise SettingsError(_explain(exc, ENV_PREFIX)) from None
+    loaded = dict(settings.source_settings)
+    for name in settings.sources:
+        if name in loaded:
+            continue
+        prefix = f"{ENV_PREFIX}{name.upper()}_"
+        try:
+            loaded[name] = settings_type(name)()
+        except ValidationError as exc:
+            raise SettingsError(_explain(exc, prefix)) from None
+    return settings.model_copy(update={"source_settings": loaded})
+
+
+def _explain(exc: ValidationError, prefix: str) -> str:
+    lines = [
+        f"{prefix}{str(err['loc'][0]).upper() if err['loc'] else ''}: {err['msg']}"
+        for err in exc.errors()
+    ]
+    return "invalid settings:\n  " + "\n  ".join(lines)

@@ -15,7 +15,7 @@ Nothing else spells these names. The shape, with ``ns`` the namespace setting (`
 - ``ns.direct`` (direct): the route by which the broker dead-letters into a named queue;
   every handler, retry and dead queue is bound to it under its own name.
 
-Our headers never start with ``x-``: RabbitMQ 3.13+ drops republished ``x-`` headers.
+The headers a message carries are the message format's (``hookq.message``).
 """
 
 from __future__ import annotations
@@ -34,36 +34,6 @@ from aio_pika.abc import (
 
 HANDLER_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 RESERVED_HANDLER_NAMES = frozenset({"events", "unrouted", "direct"})
-
-
-class Header:
-    """Message headers set by hookq (the provider's own travel in ``PROVIDER_HEADERS``)."""
-
-    SOURCE = "hookq-source"
-    EVENT_TYPE = "hookq-event-type"
-    DELIVERY_ID = "hookq-delivery-id"
-    RECEIVED_AT = "hookq-received-at"  # int, Unix seconds (header_time)
-    PROVIDER_HEADERS = "hookq-provider-headers"  # table: signed provider headers (absent: none)
-    ATTEMPT = "hookq-attempt"  # int: the run this delivery is for, 1 on the first
-    # Failure record, added when a handler's run fails (retry) or when a message is dead-lettered
-    HANDLER = "hookq-handler"
-    ERROR_TYPE = "hookq-error-type"
-    ERROR_MESSAGE = "hookq-error-message"
-    TRACEBACK = "hookq-traceback"
-    FIRST_FAILED_AT = "hookq-first-failed-at"  # int, Unix seconds (header_time)
-    LAST_FAILED_AT = "hookq-last-failed-at"  # int, Unix seconds (header_time)
-    DEAD_AT = "hookq-dead-at"  # int, Unix seconds (header_time)
-    # Operators' record
-    REPLAYED_AT = "hookq-replayed-at"  # int, Unix seconds (header_time)
-    REPLAYS = "hookq-replays"  # int
-    REPLAY_ID = "hookq-replay-id"  # str: the replay run that put it back (a run never loops)
-    PREVIOUS_FAILURE = "hookq-previous-failure"  # table: the failure record before the replay
-
-
-def header_time(seconds: float) -> int:
-    """A time for a header: whole Unix seconds. Never a Python float: pamqp encodes floats as
-    32-bit, which near 2026 is precise only to about two minutes."""
-    return int(seconds)
 
 
 def format_delay(seconds: float) -> str:

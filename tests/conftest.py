@@ -19,6 +19,7 @@ from aio_pika.abc import AbstractRobustConnection
 
 from bench.broker import listed_names
 from hookq.settings import Settings
+from hookq.sources.registry import settings_type
 from hookq.topology import Names
 from tests import services
 
@@ -29,6 +30,12 @@ PLAIN_SECRET = "plain-test-secret"
 LIVECHAT_SECRET = "livechat-test-secret-key"
 STARYA_SECRET = "starya-test-secret"
 STANDARD_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+SECRETS = {
+    "plain": PLAIN_SECRET,
+    "livechat": LIVECHAT_SECRET,
+    "starya": STARYA_SECRET,
+    "standard": STANDARD_SECRET,
+}
 
 
 @pytest.fixture(scope="session")
@@ -101,10 +108,9 @@ def settings(amqp_url: str, redis_url: str, namespace: str) -> Settings:
         amqp_url=amqp_url,
         redis_url=redis_url,
         namespace=namespace,
-        plain_secrets=[PLAIN_SECRET],
-        livechat_secrets=[LIVECHAT_SECRET],
-        starya_secrets=[STARYA_SECRET],
-        standard_secrets=[STANDARD_SECRET],
+        source_settings={
+            name: settings_type(name)(secrets=[secret]) for name, secret in SECRETS.items()
+        },
         publish_timeout=2.0,
         log_format="json",
     )

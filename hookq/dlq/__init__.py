@@ -4,6 +4,5 @@
 - ``browse``: reading a queue without changing it (never acks, returns in place);
 - ``move``: transactional removal (replay, purge), exactly-once across interruptions;
 - ``replay`` / ``purge``: what replaces a removed message (a replayed copy, or nothing);
-- ``redact``: secrets and personal data masked before anything is shown;
 - ``report`` / ``render``: data for ``--json`` and rich tables; ``commands`` / ``cli``: the CLI.
 """

@@ -14,8 +14,8 @@ from hookq.dlq.move import MoveOptions, MoveResult
 from hookq.dlq.purge import purge_queue
 from hookq.dlq.queues import connect, dead_queues
 from hookq.dlq.records import DeadQueue, DeadRecord, Selection, parse_duration
-from hookq.dlq.redact import Redactor
 from hookq.dlq.replay import HandlerQueueMissing, new_run_id, replay_queue
+from hookq.privacy import Privacy
 from hookq.settings import Settings
 from hookq.topology import Names
 
@@ -73,7 +73,7 @@ async def list_(args: argparse.Namespace, settings: Settings) -> int:
     selection, now = _selection(args), time.time()
     async with await connect(settings, "list") as connection:
         snapshots = await _snapshots(connection, settings, args)
-    redactor = Redactor.from_settings(settings)
+    redactor = Privacy.from_settings(settings)
     matched = [r for s in snapshots for r in s.records if selection.matches(r, now)]
     rows = [report.row(r, redactor) for r in matched[: args.limit]]
     if args.json:
@@ -93,7 +93,7 @@ async def list_(args: argparse.Namespace, settings: Settings) -> int:
 async def show(args: argparse.Namespace, settings: Settings) -> int:
     async with await connect(settings, "show") as connection:
         snapshots = await _snapshots(connection, settings, args)
-    redactor = Redactor.from_settings(settings)
+    redactor = Privacy.from_settings(settings)
     found = [r for s in snapshots for r in s.records if r.delivery_id == args.delivery_id]
     details = [report.detail(r, redactor) for r in found]
     if args.json:
@@ -123,7 +123,7 @@ async def purge(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _move(args: argparse.Namespace, settings: Settings, verb: str) -> int:
     selection, now = _selection(args), time.time()
-    redactor = Redactor.from_settings(settings)
+    redactor = Privacy.from_settings(settings)
     async with await connect(settings, verb) as connection:
         snapshots = await _snapshots(connection, settings, args)
         planned = {s.queue: [r for r in s.records if selection.matches(r, now)] for s in snapshots}
@@ -198,7 +198,7 @@ def _dry_run(
     args: argparse.Namespace,
     verb: str,
     planned: dict[DeadQueue, list[DeadRecord]],
-    redactor: Redactor,
+    redactor: Privacy,
 ) -> int:
     rows = [report.row(r, redactor) for records in planned.values() for r in records]
     if args.json:
@@ -214,7 +214,7 @@ def _summarise(
     run_id: str,
     results: Sequence[MoveResult],
     failures: Sequence[str],
-    redactor: Redactor,
+    redactor: Privacy,
 ) -> int:
     done = sum(len(r.done) for r in results)
     incomplete = bool(failures) or any(not r.complete for r in results)

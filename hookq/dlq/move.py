@@ -36,7 +36,7 @@ import structlog
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 
 from hookq.dlq.records import DeadQueue, DeadRecord
-from hookq.topology import Header
+from hookq.message import Header
 
 LOGGER = "hookq.dlq"
 IDLE = 0.3  # seconds without a delivery before asking the broker whether more is coming

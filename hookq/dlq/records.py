@@ -1,24 +1,21 @@
 """One dead message as an operator sees it: who failed it, why, when, and what it carried.
 
-Built from the message's headers (the contract in ``hookq.topology.Header``). A message the
-broker dead-lettered itself (a crash loop hit the handler queue's delivery limit) carries none
-of our failure headers, only ``x-death``: its error type is ``delivery_limit``.
+Built from the message's headers, read by the message format (``hookq.message``): the event's
+own headers and its failure record.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from aio_pika.abc import AbstractIncomingMessage
 
-from hookq.topology import Header
+from hookq.message import Header, number, read_failure, text
 
 UNROUTED = "unrouted"  # the pseudo-handler of the unrouted queue (a reserved handler name)
-DELIVERY_LIMIT = "delivery_limit"
 NO_HANDLER = "no_handler"  # the "error" of an unrouted event: nothing was bound to it
 
 
@@ -61,34 +58,29 @@ class DeadRecord:
         cls, message: AbstractIncomingMessage, queue: DeadQueue, position: int, namespace: str
     ) -> DeadRecord:
         headers = dict(message.headers or {})
-        death = _broker_death(headers.get("x-death"))
-        error_type = _text(headers.get(Header.ERROR_TYPE))
-        failed_at = _number(headers.get(Header.DEAD_AT)) or _number(
-            headers.get(Header.LAST_FAILED_AT)
-        )
-        handler = _text(headers.get(Header.HANDLER)) or queue.handler
+        failure = read_failure(headers)
+        error_type, failed_at = failure.error_type, failure.failed_at
+        handler = failure.handler or queue.handler
         if queue.unrouted:
-            error_type, failed_at = NO_HANDLER, _number(headers.get(Header.RECEIVED_AT))
-        elif not error_type and death is not None:
-            error_type = DELIVERY_LIMIT
-            failed_at = failed_at or _number(death.get("time"))
-            handler = _handler_of_queue(_text(death.get("queue")), namespace) or handler
+            error_type, failed_at = NO_HANDLER, number(headers.get(Header.RECEIVED_AT))
+        elif failure.broker_queue:
+            handler = _handler_of_queue(failure.broker_queue, namespace) or handler
         return cls(
             queue=queue,
             position=position,
-            delivery_id=_text(headers.get(Header.DELIVERY_ID)),
-            source=_text(headers.get(Header.SOURCE)),
-            event_type=_text(headers.get(Header.EVENT_TYPE)),
+            delivery_id=text(headers.get(Header.DELIVERY_ID)),
+            source=text(headers.get(Header.SOURCE)),
+            event_type=text(headers.get(Header.EVENT_TYPE)),
             handler=handler,
-            attempts=_int(headers.get(Header.ATTEMPT)) or _int((death or {}).get("count")),
+            attempts=failure.attempts,
             error_type=error_type or "unknown",
-            error_message=_text(headers.get(Header.ERROR_MESSAGE)),
-            traceback=_text(headers.get(Header.TRACEBACK)),
+            error_message=failure.error_message,
+            traceback=failure.traceback,
             failed_at=failed_at,
-            first_failed_at=_number(headers.get(Header.FIRST_FAILED_AT)),
-            received_at=_number(headers.get(Header.RECEIVED_AT)),
-            replays=_int(headers.get(Header.REPLAYS)) or 0,
-            replayed_at=_number(headers.get(Header.REPLAYED_AT)),
+            first_failed_at=failure.first_failed_at,
+            received_at=number(headers.get(Header.RECEIVED_AT)),
+            replays=failure.replays,
+            replayed_at=failure.replayed_at,
             routing_key=message.routing_key or "",
             content_type=message.content_type,
             headers=headers,
@@ -142,43 +134,6 @@ def parse_duration(text: str) -> float:
     return sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
 
 
-def _broker_death(value: Any) -> Mapping[str, Any] | None:
-    """The ``x-death`` entry of the delivery limit, if the broker dead-lettered the message."""
-    if not isinstance(value, Sequence) or isinstance(value, str | bytes):
-        return None
-    for entry in value:
-        if isinstance(entry, Mapping) and _text(entry.get("reason")) == DELIVERY_LIMIT:
-            return entry
-    return None
-
-
 def _handler_of_queue(queue: str, namespace: str) -> str:
     prefix = f"{namespace}."
     return queue[len(prefix) :] if queue.startswith(prefix) else ""
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, datetime):
-        # AMQP timestamps are UTC; pamqp gives them without a zone.
-        return value.replace(tzinfo=value.tzinfo or UTC).timestamp()
-    try:
-        return float(_text(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _int(value: Any) -> int | None:
-    number = _number(value)
-    return None if number is None else int(number)

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from hookq.dlq.move import Progress as OnMoved
 from hookq.dlq.records import DeadRecord
-from hookq.topology import Header
+from hookq.message import Header
 
 ERROR_WIDTH = 60
 PIPE_WIDTH = 200

@@ -18,26 +18,13 @@ import uuid
 
 import aio_pika
 import aiormq
-from aio_pika.abc import AbstractChannel, AbstractConnection, FieldValue
+from aio_pika.abc import AbstractChannel, AbstractConnection
 
 from hookq.dlq.move import Guard, GuardFailed, MoveOptions, MoveResult, Progress, Select, move
 from hookq.dlq.queues import queue_state
 from hookq.dlq.records import DeadQueue, DeadRecord
-from hookq.topology import Header, Names
-
-FAILURE_HEADERS = frozenset(
-    {
-        Header.HANDLER,
-        Header.ATTEMPT,
-        Header.ERROR_TYPE,
-        Header.ERROR_MESSAGE,
-        Header.TRACEBACK,
-        Header.FIRST_FAILED_AT,
-        Header.LAST_FAILED_AT,
-        Header.DEAD_AT,
-    }
-)
-HISTORY_MESSAGE_LIMIT = 500  # characters of the previous error message kept on the copy
+from hookq.message import copy_message, replayed
+from hookq.topology import Names
 
 
 class HandlerQueueMissing(GuardFailed):
@@ -49,43 +36,8 @@ def new_run_id() -> str:
 
 
 def replayed_message(record: DeadRecord, run_id: str, now: float) -> aio_pika.Message:
-    headers: dict[str, FieldValue] = {
-        key: value
-        for key, value in record.headers.items()
-        # x- headers are the broker's (x-death...): stale on a new delivery.
-        if not key.startswith("x-") and key not in FAILURE_HEADERS
-    }
-    if not record.queue.unrouted:
-        headers[Header.ATTEMPT] = 1
-        headers[Header.PREVIOUS_FAILURE] = _failure_history(record)
-    # Whole seconds as an int: pamqp encodes a float header as a 32-bit float (±64 s at
-    # today's Unix times), an int exactly.
-    headers[Header.REPLAYED_AT] = int(now)
-    headers[Header.REPLAYS] = record.replays + 1
-    headers[Header.REPLAY_ID] = run_id
-    return aio_pika.Message(
-        record.body,
-        content_type=record.content_type,
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        message_id=uuid.uuid4().hex,  # unique per publish, as everywhere in hookq
-        headers=headers,
-    )
-
-
-def _failure_history(record: DeadRecord) -> dict[str, FieldValue]:
-    history: dict[str, FieldValue] = {
-        "handler": record.handler,
-        "error-type": record.error_type,
-        "error-message": record.error_message[:HISTORY_MESSAGE_LIMIT],
-    }
-    for key, value in (
-        ("attempts", record.attempts),
-        ("first-failed-at", record.first_failed_at),
-        ("dead-at", record.failed_at),
-    ):
-        if value is not None:
-            history[key] = round(value)
-    return history
+    headers = replayed(record.headers, run_id, now, back_to_handler=not record.queue.unrouted)
+    return copy_message(record.body, headers, content_type=record.content_type)
 
 
 async def replay_queue(
@@ -145,13 +97,7 @@ async def _restore(
     try:
         for record in records:
             await channel.default_exchange.publish(
-                aio_pika.Message(
-                    record.body,
-                    content_type=record.content_type,
-                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                    message_id=uuid.uuid4().hex,
-                    headers=dict(record.headers),
-                ),
+                copy_message(record.body, record.headers, content_type=record.content_type),
                 routing_key=queue.name,
             )
     finally:

@@ -1,7 +1,7 @@
 """Dead messages as plain data: what ``--json`` prints and what the tables are drawn from.
 
-Everything an operator can read passes through the ``Redactor`` here, so no output path can
-forget it.
+Everything an operator can read passes through the privacy policy (``hookq.privacy``) here, so
+no output path can forget it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from hookq.dlq.browse import Snapshot
 from hookq.dlq.move import MoveResult
 from hookq.dlq.records import DeadRecord
-from hookq.dlq.redact import Redactor
+from hookq.privacy import Privacy
 
 TOP_ERRORS = 5
 
@@ -24,7 +24,7 @@ def iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def row(record: DeadRecord, redactor: Redactor) -> dict[str, Any]:
+def row(record: DeadRecord, redactor: Privacy) -> dict[str, Any]:
     return {
         "handler": record.handler,
         "queue": record.queue.name,
@@ -40,7 +40,7 @@ def row(record: DeadRecord, redactor: Redactor) -> dict[str, Any]:
     }
 
 
-def detail(record: DeadRecord, redactor: Redactor) -> dict[str, Any]:
+def detail(record: DeadRecord, redactor: Privacy) -> dict[str, Any]:
     body, is_json = redactor.body(record.body)
     return row(record, redactor) | {
         "first_failed_at": iso(record.first_failed_at),
@@ -78,7 +78,7 @@ def stats(snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
-def moved(result: MoveResult, redactor: Redactor) -> dict[str, Any]:
+def moved(result: MoveResult, redactor: Privacy) -> dict[str, Any]:
     return {
         "handler": result.queue.handler,
         "queue": result.queue.name,

@@ -15,14 +15,15 @@ from collections.abc import Iterator
 
 import aio_pika
 import structlog
-from aio_pika.abc import AbstractChannel, AbstractRobustConnection, FieldValue
+from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 
 from hookq.amqp import PUBLISH_FAILURES, RECONNECT_INTERVAL
 from hookq.ingress.amqp_properties import Properties
 from hookq.ingress.confirms import ConfirmedPublisher, NotConfirmed, supports
+from hookq.message import event_headers
 from hookq.settings import Settings
 from hookq.sources.base import Accepted
-from hookq.topology import Header, Names, declare_exchanges, header_time
+from hookq.topology import Names, declare_exchanges
 
 log = structlog.get_logger("hookq.ingress.publisher")
 
@@ -120,14 +121,13 @@ class Publisher:
             or channel.is_closed
         ):
             raise BrokerUnavailable("not connected to the broker")
-        headers: dict[str, FieldValue] = {
-            Header.SOURCE: source,
-            Header.EVENT_TYPE: accepted.event_type,
-            Header.DELIVERY_ID: accepted.delivery_id,
-            Header.RECEIVED_AT: header_time(received_at),
-        }
-        if accepted.provider_headers:  # most providers keep none: no empty table to encode
-            headers[Header.PROVIDER_HEADERS] = dict(accepted.provider_headers)
+        headers = event_headers(
+            source,
+            accepted.event_type,
+            accepted.delivery_id,
+            received_at,
+            accepted.provider_headers,
+        )
         # The AMQP properties are built once, here, and handed to aiormq: an aio_pika.Message
         # (whose every attribute set is a Python-level check) and Exchange.publish (which builds
         # the properties again) cost about a fifth of the ingress's CPU per request (bench/);

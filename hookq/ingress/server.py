@@ -22,7 +22,15 @@ async def serve(settings: Settings) -> None:
     settings.require_source_secrets()
     publisher = Publisher(settings, Names(settings.namespace))
     await publisher.start()
-    app = create_app(settings, build_sources(settings), publisher)
+    sources = build_sources(settings)
+    for source in sources.values():
+        if source.keyless:
+            log.warning(
+                "INSECURE: source accepts unauthenticated requests (HOOKQ_INSECURE_SOURCES); "
+                "never in production",
+                source=source.name,
+            )
+    app = create_app(settings, sources, publisher)
     # No access log: one line per request is the hot path's largest cost; metrics count them.
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()

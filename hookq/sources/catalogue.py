@@ -1,8 +1,8 @@
 """The catalogue of events teams read: which sources hookq knows, their event types and models,
 and the JSON Schema of each (``hookq schema``).
 
-Everything comes from ``sources.registry.SOURCE_TYPES``: a source's ``events`` and ``envelope``
-are the models the worker validates with, so the catalogue cannot drift from them.
+Everything comes from the providers of ``hookq.sources.registry``: a source's ``events`` and
+``envelope`` are the models the worker validates with, so the catalogue cannot drift from them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from hookq.sources.base import Source
-from hookq.sources.registry import SOURCE_TYPES
+from hookq.sources.registry import PROVIDERS, source_type, source_types
 
 
 class UnknownSelector(LookupError):
@@ -55,7 +55,7 @@ def catalogue() -> dict[str, Any]:
                     for event_type, model in sorted(source.events.items())
                 },
             }
-            for name, source in SOURCE_TYPES.items()
+            for name, source in source_types().items()
         },
         "note": "Events of a type not listed are validated against their source's envelope. "
         "`hookq schema SOURCE` or `hookq schema SOURCE.TYPE` prints the JSON Schemas.",
@@ -106,10 +106,9 @@ def schema_document(selector: str | None) -> dict[str, Any]:
 
 
 def _source(name: str) -> type[Source]:
-    source = SOURCE_TYPES.get(name)
-    if source is None:
-        raise UnknownSelector(f"unknown source {name!r} (known: {', '.join(SOURCE_TYPES)})")
-    return source
+    if name not in PROVIDERS:
+        raise UnknownSelector(f"unknown source {name!r} (known: {', '.join(PROVIDERS)})")
+    return source_type(name)
 
 
 __all__ = [

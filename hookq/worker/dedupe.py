@@ -1,6 +1,9 @@
-"""Exactly-once in effect: one Redis key per (handler, source, delivery id).
+"""Exactly-once in effect: one Redis key per delivery of an event to a handler.
 
-The key's value is either a claim (``<message id> <token>``, with a lease) or the done mark.
+The key names the handler, the source, the event type, the replay generation (``0`` for what
+the provider sent; an operator's replay id for a replayed run, so that a replay runs the event
+once more, and once only however it is interrupted) and the delivery id. Its value is a claim
+(``<message id> <token>``, with a lease), the done mark or the dead mark.
 Every transition is one Lua script, so no check-then-set race lets two workers run one event:
 
 - ``claim``: set-if-absent with a lease; otherwise say who holds it. The token makes a claim
@@ -8,6 +11,8 @@ Every transition is one Lua script, so no check-then-set race lets two workers r
   ours; the message id tells a duplicate delivery (another message) from a redelivery of the
   same message (its worker died or lost its connection).
 - ``mark_done``: replace our claim by the done mark (kept ``dedupe_ttl``).
+- ``mark_dead``: replace our claim by the dead mark (kept as long): the provider's next retry
+  of an event that ended dead is a duplicate, not another dead letter.
 - ``release``: delete our claim, so a retry or a replay can claim it.
 
 Each script is idempotent for its caller, so the gate (``worker.redis_gate``) can safely run it
@@ -32,6 +37,7 @@ from hookq.worker.redis_gate import RedisGate
 from hookq.worker.script_batch import BatchScript, ScriptBatch
 
 DONE = "done"
+DEAD = "dead"
 
 # Each script handles one key (``worker.script_batch`` runs it for every key in a batch):
 # ``key``, its arguments ``argv(1..)``, and a table of numbers back.
@@ -43,7 +49,7 @@ if not value then
   return {1, 0}
 end
 if value == argv(1) then return {1, 0} end
-if value == 'done' then return {2, 0} end
+if value == 'done' or value == 'dead' then return {2, 0} end
 if string.sub(value, 1, string.len(argv(3))) == argv(3) then
   return {3, redis.call('PTTL', key)}
 end
@@ -68,6 +74,18 @@ return {0}
     args=2,
 )
 
+_MARK_DEAD = BatchScript(
+    """
+local value = redis.call('GET', key)
+if value == argv(1) or not value then
+  redis.call('SET', key, 'dead', 'PX', argv(2))
+  return {1}
+end
+return {0}
+""",
+    args=2,
+)
+
 _RELEASE = BatchScript(
     """
 if redis.call('GET', key) == argv(1) then return {redis.call('DEL', key)} end
@@ -79,7 +97,7 @@ return {0}
 
 class ClaimState(enum.Enum):
     CLAIMED = 1  # ours: run the handler
-    DONE = 2  # processed already: a duplicate
+    DONE = 2  # done or dead already: a duplicate
     SAME_MESSAGE = 3  # this very message is (or was) being run elsewhere: wait for the lease
     OTHER_MESSAGE = 4  # another delivery of the event is in flight: a duplicate
 
@@ -111,8 +129,11 @@ class Dedupe:
         self._run_prefix = f"{secrets.token_hex(8)}-"
         self._runs = itertools.count()
 
-    def key(self, handler: str, source: str, delivery_id: str) -> str:
-        return self._names.redis_key("dedupe", handler, source, delivery_id)
+    def key(
+        self, handler: str, source: str, event_type: str, delivery_id: str, generation: str = "0"
+    ) -> str:
+        # The delivery id last: it is the only part that may contain the separator.
+        return self._names.redis_key("dedupe", handler, source, event_type, generation, delivery_id)
 
     async def claim(self, key: str, message_id: str) -> Claim:
         value = f"{message_id} {self._run_prefix}{next(self._runs):x}"
@@ -125,6 +146,10 @@ class Dedupe:
         args = (claim.value, self._done_ms)
         marked = await self._gate.run(lambda: self._batch.call(_MARK_DONE, claim.key, args))
         return bool(marked)
+
+    async def mark_dead(self, claim: Claim) -> None:
+        args = (claim.value, self._done_ms)
+        await self._gate.run(lambda: self._batch.call(_MARK_DEAD, claim.key, args))
 
     async def release(self, claim: Claim) -> None:
         await self._gate.run(lambda: self._batch.call(_RELEASE, claim.key, (claim.value,)))

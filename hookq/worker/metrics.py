@@ -1,21 +1,17 @@
 """Prometheus metrics of one worker process (a registry of its own, so tests can build many),
-served at ``GET /metrics`` on ``HOOKQ_WORKER_METRICS_PORT`` (0: not served)."""
+served by ``hookq.worker.health``, and the hook that keeps them."""
 
 from __future__ import annotations
 
-import enum
+from collections.abc import Mapping
 
-from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from hookq.sources.base import Source
+from hookq.worker.hooks import Delivery, Hook
+from hookq.worker.outcomes import Outcome
 
-class Outcome(enum.StrEnum):
-    PROCESSED = "processed"  # the handler returned
-    DUPLICATE = "duplicate"  # already done, or another delivery of it is in flight
-    RETRIED = "retried"  # sent to a delay tier
-    DEAD = "dead"  # dead-lettered: rejected, out of attempts
-    INVALID = "invalid"  # dead-lettered: the payload failed validation
+OTHER = "other"  # the event_type label of every type a source's catalogue does not list
 
 
 class WorkerMetrics:
@@ -59,19 +55,32 @@ class WorkerMetrics:
         return generate_latest(self.registry)
 
 
-async def serve_metrics(
-    metrics: WorkerMetrics,
-    port: int,
-    host: str = "0.0.0.0",  # noqa: S104 - scraped from outside the container
-) -> web.AppRunner:
-    """Start the ``/metrics`` endpoint; the caller ``cleanup()``s the returned runner."""
+class MetricsHook(Hook):
+    """The worker's metrics, as the first hook: every outcome counted, every run timed.
 
-    async def handle(_request: web.Request) -> web.Response:
-        return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    The ``event_type`` label takes the types of the source's catalogue and ``other``: any sender
+    with a credential could otherwise grow the label set (and ``/metrics``) without bound."""
 
-    app = web.Application()
-    app.router.add_get("/metrics", handle)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    return runner
+    def __init__(self, metrics: WorkerMetrics, sources: Mapping[str, Source]) -> None:
+        self._metrics = metrics
+        self._catalogued = {name: frozenset(source.events) for name, source in sources.items()}
+        self._durations: dict[str, Histogram] = {}
+
+    @property
+    def name(self) -> str:
+        return "metrics"
+
+    def settled(self, delivery: Delivery, outcome: Outcome) -> None:
+        source = delivery.source if delivery.source in self._catalogued else OTHER
+        self._metrics.count(source, self.event_type_label(delivery), delivery.handler, outcome)
+        if delivery.run_seconds is not None:
+            child = self._durations.get(delivery.handler)
+            if child is None:
+                child = self._durations[delivery.handler] = self._metrics.handler_seconds.labels(
+                    delivery.handler
+                )
+            child.observe(delivery.run_seconds)
+
+    def event_type_label(self, delivery: Delivery) -> str:
+        known = self._catalogued.get(delivery.source)
+        return delivery.event_type if known and delivery.event_type in known else OTHER

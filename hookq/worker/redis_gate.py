@@ -14,23 +14,14 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import redis.asyncio as aioredis
-import redis.exceptions
 import structlog
 
+from hookq.redis_client import REDIS_DOWN
 from hookq.worker.inflight import InFlight
 
 T = TypeVar("T")
 
 log = structlog.get_logger("hookq.worker.redis")
-
-# What "Redis is unreachable" looks like (BusyLoadingError is a ConnectionError: still loading;
-# TimeoutError is also our own bound on one operation).
-REDIS_DOWN = (
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-    OSError,
-    TimeoutError,
-)
 
 
 class RedisGate:

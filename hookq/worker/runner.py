@@ -15,26 +15,28 @@ import gc
 import signal
 from collections.abc import Mapping, Sequence
 
-import aio_pika
-import redis.asyncio as aioredis
 import structlog
-from aio_pika.abc import AbstractQueue, AbstractRobustConnection, ConsumerTag
-from aio_pika.exceptions import CONNECTION_EXCEPTIONS
+from aio_pika.abc import AbstractChannel, AbstractQueue, AbstractRobustConnection, ConsumerTag
 from aiohttp import web
-from redis.asyncio.retry import Retry as RedisRetry
-from redis.backoff import NoBackoff
 
-from hookq.amqp import RECONNECT_INTERVAL
+from hookq.amqp import connect_robust
 from hookq.handlers.api import HandlerSpec
+from hookq.redis_client import redis_client, wait_for_redis
 from hookq.settings import Settings, SettingsError, env_name
 from hookq.sources.base import Source
 from hookq.sources.registry import build_sources
 from hookq.topology import Names, declare_exchanges, declare_handler
 from hookq.worker.dedupe import Dedupe
+from hookq.worker.health import serve_health
+from hookq.worker.hook_registry import builtin_hooks, team_hooks
+from hookq.worker.hooks import Hook, Hooks
 from hookq.worker.inflight import InFlight
-from hookq.worker.metrics import WorkerMetrics, serve_metrics
+from hookq.worker.metrics import MetricsHook, WorkerMetrics
+from hookq.worker.outbox import Outbox
+from hookq.worker.outcomes import Settler
 from hookq.worker.pipeline import Pipeline
 from hookq.worker.redis_gate import RedisGate
+from hookq.worker.validation import Validator
 
 log = structlog.get_logger("hookq.worker")
 
@@ -49,18 +51,6 @@ def check_timeouts(specs: Mapping[str, HandlerSpec], settings: Settings) -> None
         )
 
 
-def redis_client(url: str) -> aioredis.Redis:
-    # A short connect timeout and one quick retry (a pooled connection gone stale after a Redis
-    # restart): an outage is then noticed in seconds and handled by the gate, not here. No
-    # socket_timeout: redis-py spends a task per command on it; the gate bounds each operation.
-    return aioredis.Redis.from_url(
-        url,
-        socket_connect_timeout=2.0,
-        retry=RedisRetry(NoBackoff(), 1),
-        health_check_interval=30,
-    )
-
-
 class Worker:
     def __init__(
         self,
@@ -70,8 +60,11 @@ class Worker:
         prefetch: int | None = None,
         sources: dict[str, Source] | None = None,
         metrics: WorkerMetrics | None = None,
+        hooks: Sequence[Hook] | None = None,
         connection_name: str = "hookq-worker",
     ) -> None:
+        """``hooks``: a team's hooks (default: those of ``HOOKQ_HOOKS`` and the entry points);
+        the built-ins (tracing when on, metrics) are added around them."""
         check_timeouts(specs, settings)
         self.settings = settings
         self.specs = dict(specs)
@@ -82,6 +75,14 @@ class Worker:
         self.metrics.in_flight.set_function(lambda: len(self.in_flight))
         self._prefetch = prefetch or settings.prefetch
         self._sources = sources if sources is not None else build_sources(settings)
+        self.hooks = Hooks(
+            [
+                *builtin_hooks(settings),
+                *(team_hooks(settings) if hooks is None else hooks),
+                MetricsHook(self.metrics, self._sources),
+            ]
+        )
+        self._validator = Validator(self._sources)
         self._connection_name = connection_name
         self._redis = redis_client(settings.redis_url)
         self.gate = RedisGate(self._redis, self.in_flight, on_change=self._redis_changed)
@@ -89,34 +90,39 @@ class Worker:
             self._redis, self.gate, self.names, settings.claim_lease, settings.dedupe_ttl
         )
         self._connection: AbstractRobustConnection | None = None
-        self._consumers: list[tuple[AbstractQueue, ConsumerTag]] = []
+        self._consumers: list[tuple[AbstractChannel, AbstractQueue, ConsumerTag]] = []
+        self._started = False
         self._closed = False
 
     def _redis_changed(self, available: bool) -> None:
         self.metrics.redis_available.set(1 if available else 0)
 
     async def start(self) -> None:
-        """Declare every handler's topology and start consuming its queue."""
-        self._connection = await self._connect()
+        """Wait for Redis and the broker, declare every handler's topology and consume."""
+        await wait_for_redis(self._redis, self.settings.redis_url)
+        self._connection = await connect_robust(self.settings.amqp_url, self._connection_name)
         for spec in self.specs.values():
             await self._consume(self._connection, spec)
+        self._started = True
         log.info("worker consuming", handlers=sorted(self.specs), prefetch=self._prefetch)
 
-    async def _connect(self) -> AbstractRobustConnection:
-        # The robust connection reconnects by itself once made; the first one is ours to retry
-        # (a worker started before the broker waits for it instead of crash-looping).
-        delay = 0.25
-        while True:
-            try:
-                return await aio_pika.connect_robust(
-                    self.settings.amqp_url,
-                    client_properties={"connection_name": self._connection_name},
-                    reconnect_interval=RECONNECT_INTERVAL,
-                )
-            except CONNECTION_EXCEPTIONS as exc:
-                log.warning("broker unreachable, retrying", error=str(exc), retry_in=delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+    def not_ready(self) -> list[str]:
+        """What keeps this worker from doing its work now (empty: ready), for ``/readyz``."""
+        reasons = []
+        connection = self._connection
+        if not self._started:
+            reasons.append("starting: waiting for Redis and the broker")
+        elif connection is None or connection.is_closed or not connection.connected.is_set():
+            reasons.append("broker not connected")
+        else:
+            stopped = [q.name for channel, q, _tag in self._consumers if channel.is_closed]
+            if stopped:
+                reasons.append(f"not consuming {', '.join(stopped)}")
+        if not self.gate.available:
+            reasons.append("redis unavailable")
+        if self.in_flight.stopping:
+            reasons.append("stopping")
+        return reasons
 
     async def _consume(self, connection: AbstractRobustConnection, spec: HandlerSpec) -> None:
         channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
@@ -132,22 +138,22 @@ class Worker:
         _events, direct = await declare_exchanges(channel, self.names)
         pipeline = Pipeline(
             spec,
-            names=self.names,
-            sources=self._sources,
+            validator=self._validator,
             dedupe=self._dedupe,
-            direct=direct,
-            metrics=self.metrics,
+            settler=Settler(
+                spec, self.names, Outbox(direct, self.settings.publish_timeout), self._dedupe
+            ),
+            hooks=self.hooks,
             in_flight=self.in_flight,
-            publish_timeout=self.settings.publish_timeout,
         )
         tag = await queue.consume(pipeline.on_message)
-        self._consumers.append((queue, tag))
+        self._consumers.append((channel, queue, tag))
 
     async def stop(self) -> None:
         """Stop consuming, let handlers in flight finish within the grace, requeue the rest."""
         if self._closed:
             return
-        for queue, tag in self._consumers:
+        for _channel, queue, tag in self._consumers:
             try:
                 # Bounded: a robust channel waits for a reconnection that may never come.
                 async with asyncio.timeout(5.0):
@@ -175,11 +181,17 @@ class Worker:
 
 
 async def serve(settings: Settings, specs: Mapping[str, HandlerSpec], prefetch: int | None) -> None:
-    """Run a worker until SIGTERM or SIGINT, with its metrics endpoint."""
+    """Run a worker until SIGTERM or SIGINT, with its health and metrics endpoint, which is
+    bound before any connection is made: a port in use fails at once (``SettingsError``)."""
     worker = Worker(settings, specs, prefetch=prefetch)
-    metrics_runner: web.AppRunner | None = None
+    health: web.AppRunner | None = None
     if settings.worker_metrics_port:
-        metrics_runner = await serve_metrics(worker.metrics, settings.worker_metrics_port)
+        health = await serve_health(
+            worker.metrics,
+            worker.not_ready,
+            settings.worker_metrics_host,
+            settings.worker_metrics_port,
+        )
     # What start-up built (modules, the sources' pydantic models: ~100,000 objects) lives as
     # long as the process: frozen, full collections stop walking it. Unfrozen, each took ~50 ms
     # and ran every ~1,700 events, a stall of every message in flight (docs/benchmarks.md).
@@ -201,8 +213,8 @@ async def serve(settings: Settings, specs: Mapping[str, HandlerSpec], prefetch: 
             await worker.stop()
     finally:
         await worker.close()
-        if metrics_runner is not None:
-            await metrics_runner.cleanup()
+        if health is not None:
+            await health.cleanup()
     log.info("worker stopped")
 
 

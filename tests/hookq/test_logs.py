@@ -18,7 +18,12 @@ def test_sensitive_keys_are_masked_at_any_depth(capsys: pytest.CaptureFixture[st
             "oops",
             delivery_id="d1",
             secret_key="lc-secret",
-            customer={"email": "ana@example.com", "phone": "+5511999999999", "name": "x"},
+            customer={
+                "email": "ana@example.com",
+                "phone": "+5511999999999",
+                "name": "Ana",
+                "plan": "x",
+            },
             rows=[{"cpf": "123.456.789-00"}],
             Authorization="Bearer tok",
         )
@@ -28,7 +33,8 @@ def test_sensitive_keys_are_masked_at_any_depth(capsys: pytest.CaptureFixture[st
     assert line["delivery_id"] == "d1"
     assert line["secret_key"] == MASK
     assert line["Authorization"] == MASK
-    assert line["customer"] == {"email": MASK, "phone": MASK, "name": "x"}
+    # "name" is personal data: the providers' models mark it so.
+    assert line["customer"] == {"email": MASK, "phone": MASK, "name": MASK, "plan": "x"}
     assert line["rows"] == [{"cpf": MASK}]
     for value in ("lc-secret", "ana@example.com", "5511999999999", "123.456.789-00", "tok"):
         assert value not in json.dumps(line)

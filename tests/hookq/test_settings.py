@@ -29,7 +29,7 @@ def test_defaults() -> None:
 def test_comma_separated_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOOKQ_PLAIN_SECRETS", "old, new ,")
     settings = load_settings()
-    assert [s.get_secret_value() for s in settings.plain_secrets] == ["old", "new"]
+    assert settings.source("plain").secret_values() == ("old", "new")
     assert "old" not in repr(settings)  # secrets never print
 
 

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from hookq.settings import Settings
-from hookq.sources.base import BadPayload, Source, SourceConfig, Unauthorized
+from hookq.sources.base import BadPayload, Source, Unauthorized
 from hookq.sources.livechat import LivechatSource
 from hookq.sources.plain import PlainSource
 from hookq.sources.registry import build_sources
@@ -43,7 +43,9 @@ STANDARD_EVENT = {"type": "invoice.paid", "timestamp": "2024-01-01T00:00:00Z", "
 
 
 def make(cls: type[Source], *secrets: str, insecure: bool = False, **kw: str) -> Source:
-    return cls(SourceConfig(secrets=secrets, insecure=insecure, **kw))  # type: ignore[arg-type]
+    """A source with these secrets and provider settings (``kw``)."""
+    settings = cls.settings_type.model_validate({"secrets": list(secrets), **kw})
+    return cls(settings, insecure=insecure)
 
 
 # Plain --------------------------------------------------------------------------------------
@@ -160,10 +162,12 @@ def test_livechat_delivery_id_is_stable_across_secret_rotation() -> None:
     assert first.delivery_id.startswith("sha256:")
 
 
-def test_livechat_id_header_wins_when_configured() -> None:
-    source = make(LivechatSource, LIVECHAT_SECRET, id_header="X-Delivery-Id")
+def test_livechat_never_takes_its_delivery_id_from_a_header() -> None:
+    # Nothing outside LiveChat's body is authenticated: a header must not decide dedupe.
+    source = make(LivechatSource, LIVECHAT_SECRET)
     body, _ = signing.livechat_request(LIVECHAT_EVENT)
-    assert source.accept({"X-Delivery-Id": "d-7"}, body, NOW).delivery_id == "d-7"
+    plain = source.accept({}, body, NOW).delivery_id
+    assert source.accept({"X-Delivery-Id": "d-7"}, body, NOW).delivery_id == plain
 
 
 @pytest.mark.parametrize("secret", [None, "", "wrong", 42])
@@ -318,12 +322,17 @@ def test_header_bytes_that_are_not_utf8_are_401(source: Source, headers: dict[st
         source.accept(headers, orjson.dumps(STARYA_EVENT), NOW)
 
 
-def test_livechat_body_too_deep_to_re_serialise_is_400() -> None:
-    # orjson reads 1,024 levels but writes 255: the secret must go, so the body is rewritten.
-    deep = b'{"action": "incoming_chat", "secret_key": "%s", "payload": %s1%s}' % (
-        LIVECHAT_SECRET.encode(),
-        b'{"a":' * 300,
-        b"}" * 300,
+def test_livechat_body_is_queued_byte_for_byte_without_its_secret() -> None:
+    # Re-serialising changed numbers (2^64 became a float, 1e15 became 1000000000000000.0,
+    # 1.5e-400 became 0.0): two events shared a body and a delivery id. Nothing changes now.
+    deep = b'{"a":' * 300 + b"1" + b"}" * 300
+    body = (
+        b'{ "action" : "incoming_chat",\n "n": 18446744073709551616, "f": 1e15, '
+        b'"t": 1.5e-400, "secret_key": "%s", "payload": %s }'
+    ) % (LIVECHAT_SECRET.encode(), deep)
+    accepted = make(LivechatSource, LIVECHAT_SECRET).accept({}, body, NOW)
+    assert accepted.body == body.replace(b'"secret_key": "%s", ' % LIVECHAT_SECRET.encode(), b"")
+    other = body.replace(b"1.5e-400", b"1.5e-401")
+    assert make(LivechatSource, LIVECHAT_SECRET).accept({}, other, NOW).delivery_id != (
+        accepted.delivery_id
     )
-    with pytest.raises(BadPayload, match="nested too deeply"):
-        make(LivechatSource, LIVECHAT_SECRET).accept({}, deep, NOW)

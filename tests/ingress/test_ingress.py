@@ -20,8 +20,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from hookq.ingress.app import create_app
 from hookq.ingress.publisher import Publisher
+from hookq.message import Header
 from hookq.settings import Settings
-from hookq.topology import Header, Names, declare_exchanges
+from hookq.topology import Names, declare_exchanges
 from tests.conftest import LIVECHAT_SECRET
 from tests.ingress import signing
 from tests.ingress.signing import REFERENCE, SEEDS, load_json

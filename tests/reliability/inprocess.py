@@ -20,10 +20,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from hookq.ingress.app import create_app
 from hookq.ingress.publisher import Publisher
-from hookq.logs import redact_sensitive
+from hookq.message import Header
+from hookq.privacy import Privacy
 from hookq.settings import Settings
 from hookq.sources.registry import build_sources
-from hookq.topology import Header, Names
+from hookq.topology import Names
 
 LOGGING_PACKAGES = ("ingress", "sources", "hookq")
 
@@ -55,8 +56,8 @@ def capture_module_loggers(keeper: LineKeeper) -> dict[tuple[str, str], Any]:
                 processors=[
                     structlog.contextvars.merge_contextvars,
                     structlog.processors.add_log_level,
-                    redact_sensitive,
                     structlog.processors.format_exc_info,
+                    Privacy().log_processor,
                     keeper,
                 ],
             )

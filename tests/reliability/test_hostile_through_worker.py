@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from hookq.message import Header
 from hookq.settings import Settings
-from hookq.topology import Header, Names
+from hookq.topology import Names
 from tests.reliability import hostile, rawhttp
 from tests.reliability.conftest import Scale
 from tests.reliability.load import RECORDER_NAMES, RECORDERS, leftover_messages, read_effects

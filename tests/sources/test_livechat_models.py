@@ -370,7 +370,9 @@ def test_nested_user_and_list_failures_name_their_path() -> None:
     rules["payload"][0]["id"] = 7
     with pytest.raises(ValidationError) as exc:
         validate(rules)
-    assert sorted(error_locs(exc), key=str) == [("payload", 0, "id"), ("payload", 1, "status")]
+    # A list stops at its first bad item (ProviderModel: an invalid event costs no more than a
+    # valid one), so the second item's error is not reported.
+    assert error_locs(exc) == [("payload", 0, "id")]
 
 
 @pytest.mark.parametrize("path", [REFERENCE / "objects-v3.6" / f"{n}.json" for n in EVENT_OBJECTS])

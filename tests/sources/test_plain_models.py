@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from pydantic import BaseModel, RootModel, ValidationError
 
 import hookq.sources.plain
-from hookq.sources.base import ProviderModel, SourceConfig
+from hookq.sources.base import ProviderModel
 from hookq.sources.plain import (
     EVENTS,
     ActorUnknown,
@@ -50,7 +50,7 @@ RAW_THREAD_CREATED = ROOT / "tests" / "fixtures" / "plain" / "plain-thread-creat
 
 
 def parse(event_type: str, body: Json) -> PlainEvent:
-    source = PlainSource(SourceConfig(secrets=(), insecure=True))
+    source = PlainSource(insecure=True)
     event = source.parse(event_type, json.dumps(body).encode())
     assert isinstance(event, PlainEvent)
     return event

@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 
 from hookq.cli import main
-from hookq.sources.registry import SOURCE_TYPES
+from hookq.sources.registry import source_types
+
+SOURCE_TYPES = source_types()
 
 EVENT_TYPES = [(name, t) for name, cls in SOURCE_TYPES.items() for t in sorted(cls.events)]
 HOOKQ = Path(sys.executable).with_name("hookq")

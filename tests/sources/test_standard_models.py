@@ -7,7 +7,6 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from hookq.sources.base import SourceConfig
 from hookq.sources.standard import EVENTS, StandardEvent, StandardSource
 
 # The payload shape the Standard Webhooks spec gives as its example.
@@ -19,7 +18,7 @@ SPEC_EXAMPLE = {
 
 
 def source() -> StandardSource:
-    return StandardSource(SourceConfig(secrets=(), insecure=True))
+    return StandardSource(insecure=True)
 
 
 def parse(event_type: str, body: object) -> StandardEvent:

@@ -13,7 +13,6 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 import hookq.sources.starya
-from hookq.sources.base import SourceConfig
 from hookq.sources.starya import (
     EVENTS,
     ChatCreated,
@@ -41,7 +40,7 @@ def load(event_type: str) -> dict[str, Any]:
 
 
 def source() -> StaryaSource:
-    return StaryaSource(SourceConfig(secrets=(), insecure=True))
+    return StaryaSource(insecure=True)
 
 
 def validate(event_type: str, body: dict[str, Any]) -> BaseModel:

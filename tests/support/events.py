@@ -21,8 +21,10 @@ import aio_pika
 import orjson
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, FieldValue
 
-from hookq.topology import Header, Names, declare_exchanges
-from hookq.worker.metrics import Outcome, WorkerMetrics
+from hookq.message import Header
+from hookq.topology import Names, declare_exchanges
+from hookq.worker.metrics import WorkerMetrics
+from hookq.worker.outcomes import Outcome
 
 TEST_EVENT = "test.event"
 
@@ -31,9 +33,17 @@ def outcome_count(metrics: WorkerMetrics, handler: str, outcome: Outcome) -> flo
     """How many Standard Webhooks test events ``handler`` ended with ``outcome``."""
     value = metrics.registry.get_sample_value(
         "hookq_worker_events_total",
-        {"source": "standard", "event_type": TEST_EVENT, "handler": handler, "outcome": outcome},
+        {"source": "standard", "event_type": "other", "handler": handler, "outcome": outcome},
     )
     return value or 0.0
+
+
+def dedupe_key(
+    names: Names, handler: str, delivery_id: str, generation: str = "0", source: str = "standard"
+) -> str:
+    """The Redis key a worker dedupes a test event on (``hookq.worker.dedupe``)."""
+    event_type = TEST_EVENT
+    return names.redis_key("dedupe", handler, source, event_type, generation, delivery_id)
 
 
 def standard_body(event_type: str = TEST_EVENT, **fields: Any) -> bytes:

@@ -25,7 +25,7 @@ async def test_concurrent_claims_travel_together_and_each_gets_its_own_answer(
     redis_client: aioredis.Redis, names: Names
 ) -> None:
     dedupe = make_dedupe(redis_client, names)
-    keys = [dedupe.key("h", "plain", f"pEv_{n}") for n in range(50)]
+    keys = [dedupe.key("h", "plain", "thread.chat_sent", f"pEv_{n}") for n in range(50)]
     before = dedupe._batch.round_trips
     # The same key twice in one batch, as two deliveries of one event arriving together.
     claims = await asyncio.gather(
@@ -54,7 +54,7 @@ async def test_a_redelivery_sees_its_own_claim_and_a_lost_lease_is_not_marked_do
     redis_client: aioredis.Redis, names: Names
 ) -> None:
     dedupe = make_dedupe(redis_client, names)
-    key = dedupe.key("h", "plain", "pEv_x")
+    key = dedupe.key("h", "plain", "thread.chat_sent", "pEv_x")
     first = await dedupe.claim(key, "m1")
     redelivered = await dedupe.claim(key, "m1")  # a new run of the same message
     assert redelivered.state is ClaimState.SAME_MESSAGE

@@ -11,10 +11,11 @@ from aio_pika.abc import AbstractRobustConnection
 from hookq.dlq.browse import Snapshot, browse
 from hookq.dlq.move import MoveOptions
 from hookq.dlq.queues import connect
-from hookq.dlq.records import DELIVERY_LIMIT, DeadQueue, Selection
+from hookq.dlq.records import DeadQueue, Selection
 from hookq.dlq.replay import new_run_id, replay_queue
+from hookq.message import DELIVERY_LIMIT, Header
 from hookq.settings import Settings
-from hookq.topology import Header, Names
+from hookq.topology import Names
 from tests.worker.test_dlq_records import (
     HANDLER,
     dead_message,

@@ -18,9 +18,10 @@ import pytest
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage, FieldValue
 
 from hookq.dlq.records import parse_duration
-from hookq.dlq.redact import Redactor
 from hookq.logs import MASK
-from hookq.topology import Header, Names, declare_exchanges, declare_handler
+from hookq.message import Header
+from hookq.privacy import Privacy
+from hookq.topology import Names, declare_exchanges, declare_handler
 
 HANDLER = "billing"
 CONFIGURED_SECRET = "livechat-test-secret-key"  # tests/conftest.py's LIVECHAT_SECRET
@@ -179,7 +180,7 @@ def test_bad_durations_are_refused(text: str) -> None:
 
 
 def test_redaction_masks_secrets_and_personal_data_by_key_shape_and_value() -> None:
-    redactor = Redactor([CONFIGURED_SECRET])
+    redactor = Privacy([CONFIGURED_SECRET])
     body = {
         "secret_key": "lc-abcdef",
         "organization_id": "org-1",
@@ -221,7 +222,7 @@ def test_redaction_masks_secrets_and_personal_data_by_key_shape_and_value() -> N
 
 
 def test_redaction_of_text_bodies_and_tracebacks() -> None:
-    redactor = Redactor([CONFIGURED_SECRET, "abc"])  # too short to be masked meaningfully
+    redactor = Privacy([CONFIGURED_SECRET, "abc"])  # too short to be masked meaningfully
     value, is_json = redactor.body(f"not json {CONFIGURED_SECRET} ana@example.com".encode())
     assert not is_json
     assert value == f"not json {MASK} {MASK}"

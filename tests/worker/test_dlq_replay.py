@@ -21,9 +21,10 @@ from hookq.dlq.queues import connect
 from hookq.dlq.records import UNROUTED, DeadQueue, Selection
 from hookq.dlq.replay import HandlerQueueMissing, new_run_id, replay_queue
 from hookq.handlers.api import HandlerContext, HandlerSpec, Reject
+from hookq.message import Header
 from hookq.settings import Settings
 from hookq.sources.standard.models import StandardEvent
-from hookq.topology import Header, Names
+from hookq.topology import Names
 from tests.support.events import eventually, publish_event, standard_body
 from tests.worker.conftest import StartWorker
 from tests.worker.test_dlq_records import (

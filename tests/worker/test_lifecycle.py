@@ -13,10 +13,12 @@ from structlog.testing import capture_logs
 from hookq.handlers.api import HandlerContext, HandlerSpec
 from hookq.settings import Settings
 from hookq.sources.standard.models import StandardEvent
-from hookq.topology import Names
-from hookq.worker.metrics import Outcome
+from hookq.topology import Names, declare_handler
+from hookq.worker.outcomes import Outcome
+from hookq.worker.runner import Worker
 from tests.support.broker import close_connections
 from tests.support.events import (
+    dedupe_key,
     eventually,
     outcome_count,
     publish_event,
@@ -71,37 +73,47 @@ async def test_stop_requeues_what_outlives_the_grace_and_releases_its_claim(
     assert finished == []
     queue = names.handler_queue("slow")
     await eventually(lambda: _equals(ready_count(channel, queue), 1), timeout=5)
-    assert await redis_client.exists(names.redis_key("dedupe", "slow", "standard", "evt-2")) == 0
+    assert await redis_client.exists(dedupe_key(names, "slow", "evt-2")) == 0
 
 
-async def test_without_redis_nothing_is_processed_or_acked_until_it_is_back(
-    settings: Settings, names: Names, channel: AbstractChannel, start_worker: StartWorker
+async def test_a_worker_started_without_redis_takes_nothing_until_redis_answers(
+    settings: Settings,
+    names: Names,
+    channel: AbstractChannel,
+    start_worker: StartWorker,
+    tmp_path: Path,
 ) -> None:
     started: list[str] = []
     finished: list[str] = []
     spec = sleeper("paused", 0, started, finished)
-    no_redis = settings.model_copy(update={"redis_url": DEAD_REDIS, "shutdown_grace": 5.0})
+    redis_server = PrivateRedis(tmp_path)  # not started yet: refusing connections
+    await declare_handler(
+        channel, names, spec.name, spec.patterns, spec.retry_delays, settings.delivery_limit
+    )
+    for n in range(3):
+        await publish_event(channel, names, f"evt-{n}", standard_body())
+    own = settings.model_copy(update={"redis_url": redis_server.url})
     with capture_logs() as logs:
-        worker = await start_worker(no_redis, spec)
-        for n in range(3):
-            await publish_event(channel, names, f"evt-{n}", standard_body())
-        # All three delivered (none left ready), each waiting for Redis: none run, none acked.
-        await eventually(lambda: len(worker.in_flight) == 3)
-        assert await ready_count(channel, names.handler_queue("paused")) == 0
-        await asyncio.sleep(0.5)
-        assert started == []
-        assert worker.metrics.redis_available._value.get() == 0
-        await worker.stop()
-    outages = [e for e in logs if e["event"].startswith("redis unavailable")]
-    assert len(outages) == 1  # logged once, not once per message
-    # Back in the queue (a quorum queue applies returns asynchronously: give it a moment).
-    queue = names.handler_queue("paused")
-    await eventually(lambda: _equals(ready_count(channel, queue), 3), timeout=5)
-
-    # With Redis back, the same messages run.
-    worker = await start_worker(settings, spec)
-    await eventually(lambda: sorted(finished) == ["evt-0", "evt-1", "evt-2"])
-    await eventually(lambda: outcome_count(worker.metrics, "paused", Outcome.PROCESSED) == 3)
+        worker = Worker(own, {spec.name: spec}, connection_name="paused-worker")
+        starting = asyncio.create_task(worker.start())
+        try:
+            await eventually(lambda: any(e["event"] == "redis unreachable, retrying" for e in logs))
+            await asyncio.sleep(0.5)
+            # Not consuming: the messages stay ready for other workers, none taken, none run.
+            assert await ready_count(channel, names.handler_queue("paused")) == 3
+            assert started == []
+            assert worker.not_ready() == ["starting: waiting for Redis and the broker"]
+            redis_server.start()
+            await asyncio.wait_for(starting, 15)
+            await eventually(lambda: sorted(finished) == ["evt-0", "evt-1", "evt-2"])
+            assert worker.not_ready() == []
+        finally:
+            starting.cancel()
+            await worker.stop()
+            redis_server.stop()
+    refused = next(e for e in logs if e["event"] == "redis unreachable, retrying")
+    assert refused["reason"].startswith("connection refused at 127.0.0.1:")
+    assert any(e["event"] == "redis connection restored" for e in logs)
 
 
 async def test_consuming_resumes_after_the_broker_closes_the_connection(

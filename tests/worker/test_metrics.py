@@ -11,7 +11,7 @@ from hookq.handlers.api import HandlerContext, HandlerSpec
 from hookq.settings import Settings
 from hookq.sources.standard.models import StandardEvent
 from hookq.topology import Names
-from hookq.worker.metrics import serve_metrics
+from hookq.worker.health import serve_health
 from tests.support.events import eventually, publish_event, standard_body
 from tests.worker.conftest import StartWorker
 
@@ -32,7 +32,7 @@ async def test_metrics_count_outcomes_and_time_handlers(
     spec = HandlerSpec(name="metered", patterns=("standard.#",), func=ok)
     worker = await start_worker(settings, spec)
     port = free_port()
-    runner = await serve_metrics(worker.metrics, port, host="127.0.0.1")
+    runner = await serve_health(worker.metrics, worker.not_ready, "127.0.0.1", port)
     try:
         await publish_event(channel, names, "evt-1", standard_body())
         await publish_event(channel, names, "evt-1", standard_body())
@@ -44,7 +44,7 @@ async def test_metrics_count_outcomes_and_time_handlers(
                     assert response.status == 200
                     return await response.text()
 
-            labels = 'event_type="test.event",handler="metered",outcome="{}",source="standard"'
+            labels = 'event_type="other",handler="metered",outcome="{}",source="standard"'
 
             async def settled() -> bool:
                 text = await scrape()

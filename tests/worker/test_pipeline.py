@@ -13,12 +13,14 @@ from structlog.testing import capture_logs
 
 from hookq.handlers.api import Backoff, HandlerContext, HandlerSpec, Reject, Retry
 from hookq.ingress.publisher import Publisher
+from hookq.message import Header
 from hookq.settings import Settings
 from hookq.sources.base import Accepted
 from hookq.sources.standard.models import StandardEvent
-from hookq.topology import Header, Names
-from hookq.worker.metrics import Outcome
+from hookq.topology import Names
+from hookq.worker.outcomes import Outcome
 from tests.support.events import (
+    dedupe_key,
     eventually,
     outcome_count,
     publish_event,
@@ -141,8 +143,9 @@ async def test_a_handler_that_always_fails_is_dead_lettered_with_its_error(
     assert abs(time.time() - first) < 60  # whole Unix seconds, not a 32-bit float's guess
     assert first <= last <= headers[Header.DEAD_AT]  # type: ignore[operator]
     assert not any(str(k).startswith("x-") for k in headers)
-    # The claim was released, so that a replay of the dead letter can run.
-    assert await redis_client.exists(names.redis_key("dedupe", "broken", "standard", "evt-3")) == 0
+    # Marked dead: the provider's next retry of it is a duplicate, not another dead letter (a
+    # replay runs under its own key).
+    assert await redis_client.get(dedupe_key(names, "broken", "evt-3")) == b"dead"
 
 
 async def test_an_invalid_payload_is_dead_lettered_at_once_and_the_handler_never_runs(

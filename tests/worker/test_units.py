@@ -7,10 +7,10 @@ from aio_pika.abc import FieldValue
 from pydantic import BaseModel, ValidationError
 
 from hookq.handlers.api import HandlerContext, HandlerSpec
+from hookq.message import Failure, Header, with_failure
 from hookq.settings import Settings, SettingsError
-from hookq.topology import Header
-from hookq.worker.failures import Failure, failure_headers, validation_failure
 from hookq.worker.runner import check_timeouts, select
+from hookq.worker.validation import validation_failure
 
 
 async def _noop(event: object, ctx: HandlerContext) -> None:
@@ -44,7 +44,7 @@ class Thread(BaseModel):
 def test_validation_failures_name_fields_and_reasons_never_values() -> None:
     with pytest.raises(ValidationError) as caught:
         Thread.model_validate_json(b'{"messages": [1, "cpf-123.456.789-00"]}')
-    failure = validation_failure(caught.value)
+    failure = validation_failure(caught.value, frozenset({"id", "messages"}))
     assert failure.error_type == "ValidationError"
     assert "id: Field required" in failure.message
     assert "messages.1: Input should be a valid integer" in failure.message
@@ -57,11 +57,11 @@ def test_the_failure_record_keeps_the_first_failure_time_and_drops_broker_header
         "x-death": [],
         "x-delivery-count": 2,
     }
-    first = failure_headers(original, "h", 1, Failure("E", "one", "tb1"), 1_000.7)
+    first = with_failure(original, "h", 1, Failure("E", "one", "tb1"), 1_000.7)
     assert first[Header.FIRST_FAILED_AT] == first[Header.LAST_FAILED_AT] == 1_000
     assert "x-death" not in first
     assert "x-delivery-count" not in first
-    second = failure_headers(first, "h", 2, Failure("E", "two"), 2_000.2)
+    second = with_failure(first, "h", 2, Failure("E", "two"), 2_000.2)
     assert second[Header.FIRST_FAILED_AT] == 1_000
     assert second[Header.LAST_FAILED_AT] == 2_000
     assert second[Header.ERROR_MESSAGE] == "two"

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag
 
-from hookq.sources.base import ProviderModel
+from hookq.sources.base import Personal, ProviderModel
 from hookq.sources.livechat.envelope import Properties
 
 
@@ -148,8 +148,8 @@ class FilledFormField(ProviderModel):
     id: str | None = None
     label: str | None = None
     # Answers are often names and emails: kept out of ``repr``, like users' personal data.
-    answer: str | FormOption | None = Field(default=None, repr=False)
-    answers: list[FormOption] | None = Field(default=None, repr=False)
+    answer: Annotated[str | FormOption | None, Personal] = None
+    answers: Annotated[list[FormOption] | None, Personal] = None
     value: str | FormOption | None = Field(default=None, repr=False)
 
     @property

@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import Discriminator, Tag
 
-from hookq.sources.base import ProviderModel
+from hookq.sources.base import Personal, ProviderModel
 
 
 class Geolocation(ProviderModel):
@@ -38,8 +38,8 @@ class Visit(ProviderModel):
     started_at: datetime | None = None
     ended_at: datetime | None = None
     referrer: str | None = None
-    ip: str | None = Field(default=None, repr=False)
-    user_agent: str | None = None
+    ip: Annotated[str | None, Personal] = None
+    user_agent: Annotated[str | None, Personal] = None
     geolocation: Geolocation | None = None
     last_pages: list[VisitedPage] = []
 
@@ -93,8 +93,8 @@ class UserBase(ProviderModel):
 
     id: str
     type: str
-    name: str | None = Field(default=None, repr=False)
-    email: str | None = Field(default=None, repr=False)
+    name: Annotated[str | None, Personal] = None
+    email: Annotated[str | None, Personal] = None
     avatar: str | None = None
     present: bool | None = None
     events_seen_up_to: datetime | None = None
@@ -106,7 +106,7 @@ class Customer(UserBase):
 
     type: Literal["customer"] = "customer"
     email_verified: bool | None = None
-    phone_number: str | None = Field(default=None, repr=False)
+    phone_number: Annotated[str | None, Personal] = None
     last_visit: Visit | None = None  # v3.5
     visit: Visit | None = None  # v3.6 renamed last_visit
     session_fields: list[dict[str, Any]] = []
@@ -122,8 +122,8 @@ class Customer(UserBase):
     tickets: list[Ticket] | None = None
     carts: list[Cart] | None = None
     # Messenger / SMS identities: names, phone numbers.
-    omnichannel: dict[str, Any] | None = Field(default=None, repr=False)
-    address: Address | None = Field(default=None, repr=False)
+    omnichannel: Annotated[dict[str, Any] | None, Personal] = None
+    address: Annotated[Address | None, Personal] = None
 
     @property
     def current_visit(self) -> Visit | None:

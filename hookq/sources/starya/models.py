@@ -14,11 +14,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from hookq.sources.base import ProviderModel
+from hookq.sources.base import Personal, ProviderModel
 
-# Personal data: kept (handlers need it) but never shown by repr().
-PersonalStr = Annotated[str, Field(repr=False, json_schema_extra={"x-personal-data": True})]
-PersonalDate = Annotated[date, Field(repr=False, json_schema_extra={"x-personal-data": True})]
+# Personal data: kept (handlers need it) but never shown by repr(), and masked wherever hookq
+# shows data (hookq.privacy).
+PersonalStr = Annotated[str, Personal]
+PersonalDate = Annotated[date, Personal]
 
 
 class StaryaData(ProviderModel):
@@ -57,7 +58,7 @@ class User(StaryaData):
     """A user (a customer of the StaryaAI account), as the seed's ``UserBase`` schema."""
 
     id: str
-    name: str
+    name: PersonalStr
     externalIdentifier: str | None = None
     # A plain string, not EmailStr: the seed's own example carries a scraper artefact here, and
     # a stricter check than the provider's would dead-letter real traffic.
