@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "compose.yaml").read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 ENV_EXAMPLE = (ROOT / ".env.example").read_text()
+README = (ROOT / "README.md").read_text()
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
 
 INTERPOLATION = re.compile(r"\$\{(?P<name>\w+)(?P<op>:?[-?])?(?P<arg>[^}]*)\}")
 REQUIRED_ONLY = re.compile(r"\$\{\w+:\?[^}]*\}")
@@ -135,6 +137,19 @@ def test_env_example_lists_every_required_variable_without_a_value() -> None:
     assert required_variables() <= set(assigned)
     # Copied unchanged, it must leave compose refusing to start, not running on known values.
     assert {name: value for name, value in assigned.items() if value} == {}
+
+
+def test_the_readmes_handler_image_builds_on_the_image_compose_builds() -> None:
+    recipes = re.findall(r"```dockerfile\n(.*?)```", README, flags=re.DOTALL)
+    assert len(recipes) == 1
+    lines = recipes[0].splitlines()
+    assert lines[0] == f"FROM {SERVICES['worker']['image']}"
+    assert SERVICES["worker"]["image"] == SERVICES["ingress"]["image"]
+    # It installs as root, then runs as the image's own user again.
+    image_user = re.findall(r"^USER (\S+)$", DOCKERFILE, flags=re.MULTILINE)[-1]
+    users = [line.split()[1] for line in lines if line.startswith("USER ")]
+    assert users[-1] == image_user != "root"
+    assert any(line.startswith("ENV HOOKQ_HANDLER_MODULES=") for line in lines)
 
 
 def test_the_port_parser_reads_every_syntax() -> None:
