@@ -1,4 +1,4 @@
-"""Signed webhook requests built from the real reference payloads in ``../shared/reference``.
+"""Signed webhook requests built from the real reference payloads in ``tests/fixtures/reference``.
 
 Plain: the thread-created event with a fresh ``webhookDeliveryAttemptTimestamp`` (the ingress
 refuses one more than 300 s off), signed as Plain signs (hex HMAC-SHA256 of the raw body).
@@ -9,20 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
 
-# The reference data sits beside the repository (``/work/shared/reference``); overridable.
-REFERENCE = Path(
-    os.environ.get(
-        "BENCH_REFERENCE_DIR", Path(__file__).resolve().parents[2] / "shared" / "reference"
-    )
-)
+from tests.fixtures import REFERENCE
+
 PLAIN_FIXTURE = "plain/plain-thread-created.raw.json"
 LIVECHAT_FIXTURES = "livechat/fixtures-v3.5"
 

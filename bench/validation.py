@@ -4,7 +4,8 @@ worker makes for every event (``Source.parse``), on real payloads:
 - starya: the repaired seed examples (``tests/fixtures/seeds/starya``);
 - livechat: the 36 v3.5 reference fixtures, without ``secret_key`` (the ingress strips it, so
   the worker never sees it);
-- plain: the reference thread-created event and the seed's ``thread.chat_sent`` example;
+- plain: the reference thread-created event and the seed's ``thread.chat_sent`` example
+  (``tests/fixtures/seeds/plain``);
 - standard: the Standard Webhooks spec's example payload.
 
 ``python -m bench.validation [--seconds N]`` prints a table; ``run(duration_s)`` returns the rows.
@@ -14,21 +15,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from hookq.sources.registry import source_types
-
-ROOT = Path(__file__).resolve().parents[1]
-# The reference data sits beside the repository (``/work/shared/reference``); overridable.
-REFERENCE = Path(os.environ.get("BENCH_REFERENCE_DIR", ROOT.parent / "shared" / "reference"))
-SEEDS = Path(os.environ.get("BENCH_SEEDS_DIR", REFERENCE.parent / "seeds"))
-PLAIN_SEED = "002_62309ce864776c3e.txt"
+from tests.fixtures import REFERENCE, SEEDS
 
 # Where each source's body names its event type (what its ``accept`` reads at the ingress).
 TYPE_FIELD = {"starya": "event", "livechat": "action", "plain": "type", "standard": "type"}
@@ -50,29 +44,20 @@ def _dump(document: dict[str, Any]) -> bytes:
     return json.dumps(document).encode()
 
 
-def _seed_example(text: str, after: str) -> dict[str, Any]:
-    """The JSON object that follows ``after`` in a scraped seed page."""
-    start = text.index("{", text.index(after))
-    document: dict[str, Any] = json.JSONDecoder().raw_decode(text, start)[0]
-    return document
-
-
 def load_documents() -> dict[str, list[dict[str, Any]]]:
     livechat = []
     for path in sorted((REFERENCE / "livechat" / "fixtures-v3.5").glob("*.json")):
         document = json.loads(path.read_bytes())
         document.pop("secret_key", None)
         livechat.append(document)
-    plain_seed = (SEEDS / PLAIN_SEED).read_text(encoding="utf-8")
     return {
         "starya": [
-            json.loads(path.read_bytes())
-            for path in sorted((ROOT / "tests" / "fixtures" / "seeds" / "starya").glob("*.json"))
+            json.loads(path.read_bytes()) for path in sorted((SEEDS / "starya").glob("*.json"))
         ],
         "livechat": livechat,
         "plain": [
             json.loads((REFERENCE / "plain" / "plain-thread-created.raw.json").read_bytes()),
-            _seed_example(plain_seed, "Example:"),
+            json.loads((SEEDS / "plain" / "thread.chat_sent.json").read_bytes()),
         ],
         "standard": [STANDARD_SAMPLE],
     }

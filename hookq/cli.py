@@ -1,6 +1,12 @@
 """The ``hookq`` command. Each subcommand lives beside the code it runs, in a module with
 ``register(subparsers)``; this file only lists them and handles what they share: settings,
-logging and exit codes."""
+logging, ``--version`` and exit codes.
+
+Building the parser must stay light: the registration modules import what their command runs
+inside the command, and this one imports settings and logging after parsing, so ``hookq --help``
+and usage errors answer without loading aio-pika, the event models, rich or structlog
+(tests/hookq/test_cli.py checks which modules a ``--help`` imports).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,10 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from hookq.logs import configure_logging
-from hookq.settings import Settings, SettingsError, load_settings
+if TYPE_CHECKING:
+    from hookq.settings import Settings
 
 # Modules that add a subcommand, in the order ``hookq --help`` lists them.
 COMMAND_MODULES = (
@@ -22,11 +28,36 @@ COMMAND_MODULES = (
     "hookq.dlq.cli",
 )
 
+DISTRIBUTION = "hookq"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 class Command(Protocol):
     def __call__(self, args: argparse.Namespace, settings: Settings) -> int: ...
+
+
+def installed_version() -> str:
+    """The version of the installed distribution (its metadata, not a copy in the code)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+class VersionAction(argparse.Action):
+    """``--version``, reading the metadata only when asked (argparse's own action takes the
+    string when the parser is built, for every command)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **_: Any) -> None:
+        super().__init__(
+            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the version"
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(f"{DISTRIBUTION} {installed_version()}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Webhook ingestion: ingress, worker, handlers and dead-letter tools. "
         "Configured by HOOKQ_* environment variables (see the README).",
     )
+    parser.add_argument("--version", action=VersionAction)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(subparsers)
@@ -43,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Only a command that runs needs these (pydantic-settings, structlog): see the docstring.
+    from hookq.logs import configure_logging
+    from hookq.settings import SettingsError, load_settings
+
     try:
         settings = load_settings()
     except SettingsError as exc:

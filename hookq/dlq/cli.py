@@ -9,17 +9,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiormq
+if TYPE_CHECKING:
+    from hookq.settings import Settings
 
-from hookq.dlq import commands
-from hookq.dlq.browse import QueueBusy
-from hookq.dlq.queues import UnknownHandler
-from hookq.runtime import run
-from hookq.settings import Settings
-
-AsyncCommand = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+    AsyncCommand = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -31,26 +26,26 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     sub = dlq.add_subparsers(dest="dlq_command", required=True, metavar="DLQ_COMMAND")
 
-    stats = _add(sub, "stats", commands.stats, "per handler: dead count, oldest/newest, errors")
+    stats = _add(sub, "stats", "stats", "per handler: dead count, oldest/newest, errors")
     _json(stats)
 
-    list_ = _add(sub, "list", commands.list_, "a row per dead message")
+    list_ = _add(sub, "list", "list_", "a row per dead message")
     _filters(list_)
     list_.add_argument("--limit", type=int, default=None, metavar="N", help="at most N rows")
     _json(list_)
 
-    show = _add(sub, "show", commands.show, "the failure record and the body (redacted)")
+    show = _add(sub, "show", "show", "the failure record and the body (redacted)")
     show.add_argument("delivery_id", metavar="DELIVERY_ID")
     _json(show)
 
-    replay = _add(sub, "replay", commands.replay, "put dead messages back to their handler")
+    replay = _add(sub, "replay", "replay", "put dead messages back to their handler")
     _filters(replay)
     _ids(replay)
     replay.add_argument("--all", action="store_true", help="every dead message selected")
     replay.add_argument("--rate", type=float, metavar="N", help="at most N messages a second")
     _mutating(replay)
 
-    purge = _add(sub, "purge", commands.purge, "delete dead messages for good")
+    purge = _add(sub, "purge", "purge", "delete dead messages for good")
     _filters(purge)
     _ids(purge)
     purge.add_argument("--older-than", metavar="DURATION", help="failed before: 90s, 12h, 7d")
@@ -60,8 +55,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def _add(
-    sub: argparse._SubParsersAction[Any], name: str, command: AsyncCommand, help_text: str
+    sub: argparse._SubParsersAction[Any], name: str, command: str, help_text: str
 ) -> argparse.ArgumentParser:
+    """``command``: the name of its function in ``hookq.dlq.commands``."""
     parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text)
     parser.add_argument(
         "--handler",
@@ -108,8 +104,18 @@ def _mutating(parser: argparse.ArgumentParser) -> None:
     _json(parser)
 
 
-def _runner(command: AsyncCommand) -> Callable[[argparse.Namespace, Settings], int]:
+def _runner(command_name: str) -> Callable[[argparse.Namespace, Settings], int]:
     def run_command(args: argparse.Namespace, settings: Settings) -> int:
+        # Imported when a command runs, not when the parser is built: `hookq --help` must not
+        # load aio-pika, rich and structlog (hookq.cli).
+        import aiormq
+
+        from hookq.dlq import commands
+        from hookq.dlq.browse import QueueBusy
+        from hookq.dlq.queues import UnknownHandler
+        from hookq.runtime import run
+
+        command: AsyncCommand = getattr(commands, command_name)
         try:
             return run(command(args, settings))
         except (commands.UsageError, UnknownHandler) as exc:

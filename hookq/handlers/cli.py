@@ -6,16 +6,16 @@ import argparse
 import json
 import sys
 from collections.abc import Collection
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from hookq.cli import EXIT_OK, EXIT_USAGE
-from hookq.handlers.api import HandlerSpec
-from hookq.handlers.registry import ENTRY_POINT_GROUP, RegistryError, discover
-from hookq.settings import Settings, env_name
-from hookq.topology import Names, format_delay
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from hookq.handlers.api import HandlerSpec
+    from hookq.settings import Settings
+    from hookq.topology import Names
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -50,6 +50,12 @@ def describe(spec: HandlerSpec, names: Names) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported here, not above: `hookq --help` must not load rich, structlog and aio-pika.
+    from rich.console import Console
+
+    from hookq.handlers.registry import RegistryError, discover
+    from hookq.topology import Names
+
     try:
         specs = discover(settings)
     except RegistryError as exc:
@@ -65,6 +71,12 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _table(specs: Collection[HandlerSpec], names: Names) -> Table:
+    from rich.table import Table
+
+    from hookq.handlers.registry import ENTRY_POINT_GROUP
+    from hookq.settings import env_name
+    from hookq.topology import format_delay
+
     # Four columns, long values folded rather than cut: queue names must stay whole to be
     # copied into a dashboard, and terminals are often 80 columns wide.
     table = Table(title=f"hookq handlers (namespace {names.namespace})", show_lines=True)

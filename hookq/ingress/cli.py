@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hookq.ingress.server import serve
-from hookq.runtime import run
-from hookq.settings import Settings
+if TYPE_CHECKING:
+    from hookq.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -18,5 +17,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def _run(_args: argparse.Namespace, settings: Settings) -> int:
+    # Imported here, not above: `hookq --help` must not load aiohttp and aio-pika (hookq.cli).
+    from hookq.ingress.server import serve
+    from hookq.runtime import run
+
     run(serve(settings))
     return 0

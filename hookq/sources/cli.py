@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hookq.settings import Settings
-from hookq.sources.catalogue import UnknownSelector, schema_document
+if TYPE_CHECKING:
+    from hookq.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -24,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def _run(args: argparse.Namespace, _settings: Settings) -> int:
+    # Imported here, not above: `hookq --help` must not load every event model (hookq.cli).
+    from hookq.sources.catalogue import UnknownSelector, schema_document
+
     try:
         document = schema_document(args.selector)
     except UnknownSelector as exc:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hookq.cli import EXIT_OK, EXIT_USAGE
-from hookq.handlers.registry import RegistryError, discover
-from hookq.runtime import run
-from hookq.settings import Settings, env_name
-from hookq.worker.runner import check_timeouts, select, serve
+
+if TYPE_CHECKING:
+    from hookq.settings import Settings
+
+# hookq.settings.env_name("prefetch"), written out: importing the settings module (pydantic)
+# would cost `hookq --help` more than everything else it does (tests/hookq/test_cli.py checks
+# the name against env_name).
+PREFETCH_VARIABLE = "HOOKQ_PREFETCH"
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -31,12 +35,17 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         default=None,
         metavar="N",
         help=f"unacked messages per handler queue, i.e. its concurrency "
-        f"(default: {env_name('prefetch')})",
+        f"(default: {PREFETCH_VARIABLE})",
     )
     parser.set_defaults(run=_run)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported here, not above: `hookq --help` must not load aio-pika, structlog, redis.
+    from hookq.handlers.registry import RegistryError, discover
+    from hookq.runtime import run
+    from hookq.worker.runner import check_timeouts, select, serve
+
     if args.prefetch is not None and args.prefetch < 1:
         print("hookq worker: --prefetch must be at least 1", file=sys.stderr)
         return EXIT_USAGE

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import orjson
+import pytest
 import redis
 
 from bench.__main__ import parse_args
@@ -47,6 +48,7 @@ def table_rows(stdout: str) -> list[list[str]]:
     return [[cell.strip() for cell in line.strip("|").split(" | ")] for line in lines]
 
 
+@pytest.mark.usefixtures("wrk")  # a prerequisite: see tests/bench/conftest.py
 def test_quick_bench_prints_every_row(tmp_path: Path, amqp_url: str, redis_url: str) -> None:
     done = subprocess.run(
         [

@@ -18,10 +18,8 @@ import orjson
 from standardwebhooks.webhooks import Webhook
 
 from tests.conftest import LIVECHAT_SECRET, PLAIN_SECRET, STANDARD_SECRET, STARYA_SECRET
-
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-REFERENCE = SHARED / "reference"
-SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
+from tests.fixtures import REFERENCE as REFERENCE  # re-exported: the ingress tests use both
+from tests.fixtures import SEEDS as SEEDS
 
 Request = tuple[bytes, dict[str, str]]
 

@@ -14,11 +14,11 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import orjson
 
 from tests.conftest import LIVECHAT_SECRET, PLAIN_SECRET, STANDARD_SECRET, STARYA_SECRET
+from tests.fixtures import REFERENCE
 
 # Personal data carried by the payloads this suite sends (never a real person's).
 CPF = "529.982.247-25"
@@ -182,7 +182,7 @@ def livechat_customer() -> dict[str, object]:
     }
 
 
-LIVECHAT_FIXTURES = Path("/work/shared/reference/livechat/fixtures-v3.5")
+LIVECHAT_FIXTURES = REFERENCE / "livechat" / "fixtures-v3.5"
 
 
 def livechat_incoming_chat(secret_key: str = LIVECHAT_SECRET) -> Request:

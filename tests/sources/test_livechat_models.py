@@ -77,13 +77,14 @@ from hookq.sources.livechat import (
     users,
 )
 from hookq.sources.livechat.objects import Access
+from tests import fixtures
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "livechat"
+REFERENCE = fixtures.REFERENCE / "livechat"
 FIXTURES = sorted((REFERENCE / "fixtures-v3.5").glob("*.json"))
 OBJECTS = sorted((REFERENCE / "objects-v3.5").glob("*.json")) + sorted(
     (REFERENCE / "objects-v3.6").glob("*.json")
 )
-SEED_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "seeds" / "livechat"
+SEED_DIR = fixtures.SEEDS / "livechat"
 SEEDS = sorted(SEED_DIR.glob("*.json"))
 
 # Every action the v3.5 reference (the seed) documents; v3.6 drops incoming_customer and adds

@@ -45,8 +45,9 @@ from tests.sources.plain_schemas import (
 )
 
 ROOT = Path(__file__).parents[2]
-SEED = ROOT / "tests" / "fixtures" / "seeds" / "plain" / "thread.chat_sent.json"
-RAW_THREAD_CREATED = ROOT / "tests" / "fixtures" / "plain" / "plain-thread-created.raw.json"
+FIXTURES = ROOT / "tests" / "fixtures"
+SEED = FIXTURES / "seeds" / "plain" / "thread.chat_sent.json"
+RAW_THREAD_CREATED = FIXTURES / "reference" / "plain" / "plain-thread-created.raw.json"
 
 
 def parse(event_type: str, body: Json) -> PlainEvent:
