@@ -19,7 +19,7 @@ from hookq.dlq.replay import HandlerQueueMissing, new_run_id, replay_queue
 from hookq.settings import Settings
 from hookq.topology import Names
 
-EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_FAILED = 0, 1, 2, 3, 4
 PAST = {"replay": "replayed", "purge": "purged"}
 
 
@@ -234,7 +234,7 @@ def _summarise(
             if r.came_back:
                 why = "found no handler" if r.queue.unrouted else "failed again"
                 line += f"; {len(r.came_back)} {why} and are back in {r.queue.name}"
-            render.stdout().print(line, highlight=False)
+            render.line(line)
             if r.stopped:
                 render.note(f"{r.queue.name}: stopped early: {r.stopped}; run again to finish")
     if incomplete:

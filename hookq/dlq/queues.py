@@ -15,6 +15,7 @@ import aio_pika
 import aiormq
 from aio_pika.abc import AbstractConnection
 
+from hookq.display import safe
 from hookq.dlq.records import UNROUTED, DeadQueue
 from hookq.settings import Settings
 from hookq.topology import Names, check_handler_name
@@ -37,11 +38,8 @@ def discovered_handlers(settings: Settings) -> list[str]:
 
         return list(discover(settings))
     except Exception as exc:  # a team's module failing to import must not lock operators out
-        print(
-            f"hookq dlq: handler discovery failed ({type(exc).__name__}: {exc}); "
-            "only --handler names are used",
-            file=sys.stderr,
-        )
+        message = f"handler discovery failed ({type(exc).__name__}: {exc})"
+        print(f"hookq dlq: {safe(message)}; only --handler names are used", file=sys.stderr)
         return []
 
 
