@@ -142,7 +142,9 @@ def test_list_filters_limits_and_says_when_nothing_matched(settings: Settings, c
     assert code == 0
     listed = orjson.loads(out)
     assert [m["delivery_id"] for m in listed["messages"]] == ["s0", "s1"]
-    assert listed["matched"] == 3
+    # Reading stopped at the second match: s2 was not read.
+    assert (listed["matched"], listed["unread"]) == (2, 1)
+    assert listed["queues"][0]["seen"] == 5
     row = listed["messages"][0]
     assert (row["source"], row["event_type"], row["handler"], row["attempts"]) == (
         "starya",
