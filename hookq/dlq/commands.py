@@ -12,7 +12,7 @@ from hookq.dlq import render, report
 from hookq.dlq.browse import LEAN, Reading, Snapshot, browse
 from hookq.dlq.move import MoveOptions, MoveResult
 from hookq.dlq.purge import purge_queue
-from hookq.dlq.queues import connect, dead_queues
+from hookq.dlq.queues import check_named, connect, dead_queues
 from hookq.dlq.records import DeadQueue, DeadRecord, Selection, parse_duration
 from hookq.dlq.redact import Redactor
 from hookq.dlq.replay import HandlerQueueMissing, new_run_id, replay_queue
@@ -34,6 +34,8 @@ async def _snapshots(
     reading: Reading = LEAN,
 ) -> list[Snapshot]:
     queues = dead_queues(settings, args.handler)
+    if args.handler:
+        await check_named(connection, settings, queues)  # before anything is shown
     snapshots = []
     for queue in queues:
         snapshot = await browse(

@@ -22,7 +22,7 @@ from hookq.topology import Names, check_handler_name
 
 
 class UnknownHandler(ValueError):
-    """A ``--handler`` name that cannot be a handler."""
+    """A ``--handler`` name that cannot be a handler, or that no handler has."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +62,27 @@ def dead_queues(
             raise UnknownHandler(str(exc)) from None
         queues.append(DeadQueue(handler, names.dead_queue(handler)))
     return queues
+
+
+async def check_named(
+    connection: AbstractConnection, settings: Settings, queues: Sequence[DeadQueue]
+) -> None:
+    """A ``--handler`` name with no dead queue that discovery does not find either is a
+    mistake (a typo), not an empty queue: raises ``UnknownHandler`` naming it. A discovered
+    handler whose queue was never declared, and a queue whose handler discovery no longer
+    finds, are fine."""
+    named = [q for q in queues if not q.unrouted]
+    missing = [q for q in named if await queue_state(connection, q.name) is None]
+    if not missing:
+        return
+    known = discovered_handlers(settings)
+    unknown = [q for q in missing if q.handler not in known]
+    if unknown:
+        names = ", ".join(repr(q.handler) for q in unknown)
+        raise UnknownHandler(
+            f"no such handler: {names} (no dead queue {unknown[0].name}, and discovery does not "
+            f"find it; discovered: {', '.join(known) or 'none'})"
+        )
 
 
 async def connect(settings: Settings, purpose: str) -> AbstractConnection:

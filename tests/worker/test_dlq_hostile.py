@@ -221,3 +221,42 @@ def test_an_unexpected_error_exits_4_not_1_which_means_nothing_matched(
     assert "\\x1b[2J" in err
     for char in RAW:
         assert char not in err
+
+
+def test_piped_tables_keep_long_queue_names_and_ids_whole_on_one_line(
+    settings: Settings,
+) -> None:
+    """Off a terminal nothing is folded (issue 11): a line can be grepped for an id and a queue
+    name copied whole."""
+    handler = "h" + "-long-handler-name" * 5  # 91 characters, a valid handler name
+    delivery_id = "pEv_" + "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst"  # 60
+    assert len(delivery_id) == 60
+    queue = Names(settings.namespace).dead_queue(handler)
+
+    async def set_up() -> None:
+        async with await aio_pika.connect(settings.amqp_url) as connection:
+            await declare(connection, Names(settings.namespace), handler)
+            letter = dead_message(delivery_id, handler=handler, error_message="e " * 100)
+            await publish_dead(connection, Names(settings.namespace), [letter], handler)
+
+    asyncio.run(set_up())
+    env = {k: v for k, v in cli_env(settings).items() if k not in ("COLUMNS", "LINES")}
+
+    def piped(*args: str) -> list[str]:
+        result = subprocess.run(
+            hookq("dlq", *args, "--handler", handler),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.splitlines()
+
+    listed = piped("list")
+    assert any(delivery_id in line and handler in line for line in listed)
+    stats = piped("stats")
+    assert any(queue in line and handler in line for line in stats)
+    shown = piped("show", delivery_id)
+    assert any(delivery_id in line for line in shown)
+    assert any(queue in line for line in shown)
