@@ -260,3 +260,20 @@ def test_piped_tables_keep_long_queue_names_and_ids_whole_on_one_line(
     shown = piped("show", delivery_id)
     assert any(delivery_id in line for line in shown)
     assert any(queue in line for line in shown)
+
+
+def test_stats_json_and_a_real_purge_report_hostile_letters_exactly(settings: Settings) -> None:
+    hostile_letters(settings)
+
+    stats = run_dlq(settings, "stats", "--json")
+    purged = run_dlq(settings, "purge", "--all", "--yes", "--json")
+    again = run_dlq(settings, "list")
+
+    for result in (stats, purged):
+        assert result.returncode == 0, result.stderr
+        assert_nothing_raw(result)
+    errors = {q["handler"]: q["error_types"] for q in orjson.loads(stats.stdout)["queues"]}
+    assert errors[HANDLER] == {"RuntimeError": 2, f"Evil{HOSTILE}": 1}
+    done = [m["delivery_id"] for q in orjson.loads(purged.stdout)["queues"] for m in q["done"]]
+    assert done == [GOOD[0], EVIL_ID, GOOD[1], UNROUTED_ID]
+    assert again.returncode == 1  # all gone: the hostile letter did not stop the purge
