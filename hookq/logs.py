@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 import structlog
 
+from hookq.display import safe
 from hookq.privacy import MASK, Privacy
 from hookq.settings import Settings
 
@@ -67,16 +68,29 @@ def _json_dumps(obj: Any, default: Any = None) -> str:
     return orjson.dumps(obj, default=default or str).decode()
 
 
+def _as_displayed(renderer: structlog.typing.Processor) -> structlog.typing.Processor:
+    """On a terminal, values (a delivery id, an error quoting a payload) are shown as text:
+    their control characters escaped (``hookq.display``), never acted on by the terminal."""
+
+    def render(logger: Any, method: str, event_dict: Any) -> Any:
+        for key, value in event_dict.items():
+            if isinstance(value, str):
+                event_dict[key] = safe(value, lines=key == "exception")
+        return renderer(logger, method, event_dict)
+
+    return render
+
+
 def configure_logging(settings: Settings) -> None:
     use_console = settings.log_format == "console" or (
         settings.log_format == "auto" and sys.stderr.isatty()
     )
+    privacy = Privacy.from_settings(settings)
     renderer: structlog.typing.Processor = (
-        structlog.dev.ConsoleRenderer()
+        _as_displayed(structlog.dev.ConsoleRenderer())
         if use_console
         else structlog.processors.JSONRenderer(serializer=_json_dumps)
     )
-    privacy = Privacy.from_settings(settings)
     # Tracebacks become a field before masking: what a traceback quotes is masked too.
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,

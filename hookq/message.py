@@ -14,6 +14,7 @@ broker's own (``x-death``...) describe the old message's path, so copies drop th
 from __future__ import annotations
 
 import hashlib
+import math
 import traceback as tb
 import uuid
 from collections.abc import Mapping, Sequence
@@ -378,17 +379,19 @@ def text(value: Any) -> str:
 
 
 def number(value: Any) -> float | None:
+    """A header's number, or None (not a number, or not finite: ``inf`` is no time)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value)
+        return float(value) if math.isfinite(value) else None
     if isinstance(value, datetime):
         # AMQP timestamps are UTC; pamqp gives them without a zone.
         return value.replace(tzinfo=value.tzinfo or UTC).timestamp()
     try:
-        return float(text(value)) if value is not None else None
+        parsed = float(text(value)) if value is not None else None
     except ValueError:
         return None
+    return parsed if parsed is None or math.isfinite(parsed) else None
 
 
 def whole(value: Any) -> int | None:

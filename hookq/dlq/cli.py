@@ -1,15 +1,20 @@
 """``hookq dlq stats|list|show|replay|purge``: the operators' dead-letter tools.
 
-Exit codes: 0 done; 1 nothing matched / not found; 2 usage; 3 incomplete (stopped early: other
-sessions held messages, a handler queue is missing, or the broker could not be reached).
+Exit codes: 0 done; 1 nothing matched / not found; 2 usage (bad arguments, an unknown handler);
+3 incomplete (stopped early: other sessions held messages, a handler queue is missing, or the
+broker could not be reached); 4 an unexpected error (a bug: its traceback is printed); 130
+interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
+
+from hookq.display import safe
 
 if TYPE_CHECKING:
     from hookq.settings import Settings
@@ -119,21 +124,31 @@ def _runner(command_name: str) -> Callable[[argparse.Namespace, Settings], int]:
         try:
             return run(command(args, settings))
         except (commands.UsageError, UnknownHandler) as exc:
-            print(f"hookq dlq: {exc}", file=sys.stderr)
+            _say(str(exc))
             return commands.EXIT_USAGE
         except QueueBusy as exc:
-            print(f"hookq dlq: {exc}", file=sys.stderr)
+            _say(str(exc))
             return commands.EXIT_INCOMPLETE
         except KeyboardInterrupt:
             # What was committed stays done; everything else is back in its dead queue.
-            print(
-                "hookq dlq: interrupted; every message is either done or back in its queue: "
-                "run the command again to finish",
-                file=sys.stderr,
-            )
+            _say(f"interrupted; {SAFE_STATE}: run the command again to finish")
             return 130
         except (OSError, aiormq.exceptions.AMQPError) as exc:
-            print(f"hookq dlq: broker error: {type(exc).__name__}: {exc}", file=sys.stderr)
+            _say(f"broker error: {type(exc).__name__}: {exc}")
             return commands.EXIT_INCOMPLETE
+        except Exception as exc:
+            # A bug. Python's own exit status for it (1) would read as "nothing matched".
+            print(safe("".join(traceback.format_exception(exc)), lines=True), file=sys.stderr)
+            _say(f"unexpected error ({type(exc).__name__}); {SAFE_STATE}; please report it")
+            return commands.EXIT_FAILED
 
     return run_command
+
+
+# True whatever stopped a command: replay and purge commit in transactions, browses never ack.
+SAFE_STATE = "every message is either done or back in its queue"
+
+
+def _say(text: str) -> None:
+    # Exception texts quote hostile data (a handler name typed, a broker's reply).
+    print(f"hookq dlq: {safe(text)}", file=sys.stderr)

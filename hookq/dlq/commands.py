@@ -9,17 +9,17 @@ from collections.abc import Callable, Sequence
 from aio_pika.abc import AbstractConnection
 
 from hookq.dlq import render, report
-from hookq.dlq.browse import Snapshot, browse
+from hookq.dlq.browse import LEAN, Reading, Snapshot, browse
 from hookq.dlq.move import MoveOptions, MoveResult
 from hookq.dlq.purge import purge_queue
-from hookq.dlq.queues import connect, dead_queues
+from hookq.dlq.queues import check_named, connect, dead_queues
 from hookq.dlq.records import DeadQueue, DeadRecord, Selection, parse_duration
 from hookq.dlq.replay import HandlerQueueMissing, new_run_id, replay_queue
 from hookq.privacy import Privacy
 from hookq.settings import Settings
 from hookq.topology import Names
 
-EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_FAILED = 0, 1, 2, 3, 4
 PAST = {"replay": "replayed", "purge": "purged"}
 
 
@@ -28,11 +28,20 @@ class UsageError(Exception):
 
 
 async def _snapshots(
-    connection: AbstractConnection, settings: Settings, args: argparse.Namespace
+    connection: AbstractConnection,
+    settings: Settings,
+    args: argparse.Namespace,
+    reading: Reading = LEAN,
 ) -> list[Snapshot]:
+    queues = dead_queues(settings, args.handler)
+    if args.handler:
+        await check_named(connection, settings, queues)  # before anything is shown
     snapshots = []
-    for queue in dead_queues(settings, args.handler):
-        snapshot = await browse(connection, queue, settings.namespace, wait=args.wait)
+    for queue in queues:
+        snapshot = await browse(
+            connection, queue, settings.namespace, wait=args.wait, reading=reading
+        )
+        reading = reading.after(snapshot)
         snapshots.append(snapshot)
         if args.handler and not snapshot.exists:
             render.note(f"{queue.name} does not exist (no dead letters were ever declared for it)")
@@ -71,28 +80,39 @@ async def list_(args: argparse.Namespace, settings: Settings) -> int:
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be at least 1")
     selection, now = _selection(args), time.time()
+
+    def wanted(record: DeadRecord) -> bool:
+        return selection.matches(record, now)
+
+    # With --limit, reading stops once enough matched: a flood is not read to show one row.
+    reading = Reading(counts=wanted, enough=args.limit)
     async with await connect(settings, "list") as connection:
-        snapshots = await _snapshots(connection, settings, args)
+        snapshots = await _snapshots(connection, settings, args, reading)
     redactor = Privacy.from_settings(settings)
-    matched = [r for s in snapshots for r in s.records if selection.matches(r, now)]
+    matched = [r for s in snapshots for r in s.records if wanted(r)]
     rows = [report.row(r, redactor) for r in matched[: args.limit]]
+    unread = sum(s.unread for s in snapshots)
     if args.json:
         render.print_json(
             {
                 "messages": rows,
-                "matched": len(matched),
+                "matched": len(matched),  # among the messages read: all of them unless "unread"
+                "unread": unread,
                 "queues": [report.queue_summary(s) for s in snapshots],
             }
         )
     else:
         shown = f"{len(rows)} of {len(matched)}" if len(rows) < len(matched) else str(len(rows))
-        render.rows_table(rows, f"dead letters: {shown}")
+        more = f" (--limit {args.limit} reached; {unread} more not read)" if unread else ""
+        render.rows_table(rows, f"dead letters: {shown}{more}")
     return EXIT_OK if rows else EXIT_NOTHING
 
 
 async def show(args: argparse.Namespace, settings: Settings) -> int:
+    # Only the letters asked for are kept with their body: the rest of the queue is not held.
+    reading = Reading(whole=lambda record: record.delivery_id == args.delivery_id)
     async with await connect(settings, "show") as connection:
-        snapshots = await _snapshots(connection, settings, args)
+        snapshots = await _snapshots(connection, settings, args, reading)
     redactor = Privacy.from_settings(settings)
     found = [r for s in snapshots for r in s.records if r.delivery_id == args.delivery_id]
     details = [report.detail(r, redactor) for r in found]
@@ -234,7 +254,7 @@ def _summarise(
             if r.came_back:
                 why = "found no handler" if r.queue.unrouted else "failed again"
                 line += f"; {len(r.came_back)} {why} and are back in {r.queue.name}"
-            render.stdout().print(line, highlight=False)
+            render.line(line)
             if r.stopped:
                 render.note(f"{r.queue.name}: stopped early: {r.stopped}; run again to finish")
     if incomplete:

@@ -197,7 +197,8 @@ class _Mover:
             except GuardFailed:
                 self.result.orphans.extend(self._pending)
                 raise
-        self.result.done.extend(self._pending)
+        # Kept for the summary without their bodies: a replay's memory does not grow with it.
+        self.result.done.extend(record.lean() for record in self._pending)
         for record in self._pending:
             _log_done(record, self._options.run_id, "replayed" if self._act else "purged")
             if self._progress is not None:

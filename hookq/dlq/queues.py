@@ -15,13 +15,14 @@ import aio_pika
 import aiormq
 from aio_pika.abc import AbstractConnection
 
+from hookq.display import safe
 from hookq.dlq.records import UNROUTED, DeadQueue
 from hookq.settings import Settings
 from hookq.topology import Names, check_handler_name
 
 
 class UnknownHandler(ValueError):
-    """A ``--handler`` name that cannot be a handler."""
+    """A ``--handler`` name that cannot be a handler, or that no handler has."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +38,8 @@ def discovered_handlers(settings: Settings) -> list[str]:
 
         return list(discover(settings))
     except Exception as exc:  # a team's module failing to import must not lock operators out
-        print(
-            f"hookq dlq: handler discovery failed ({type(exc).__name__}: {exc}); "
-            "only --handler names are used",
-            file=sys.stderr,
-        )
+        message = f"handler discovery failed ({type(exc).__name__}: {exc})"
+        print(f"hookq dlq: {safe(message)}; only --handler names are used", file=sys.stderr)
         return []
 
 
@@ -64,6 +62,27 @@ def dead_queues(
             raise UnknownHandler(str(exc)) from None
         queues.append(DeadQueue(handler, names.dead_queue(handler)))
     return queues
+
+
+async def check_named(
+    connection: AbstractConnection, settings: Settings, queues: Sequence[DeadQueue]
+) -> None:
+    """A ``--handler`` name with no dead queue that discovery does not find either is a
+    mistake (a typo), not an empty queue: raises ``UnknownHandler`` naming it. A discovered
+    handler whose queue was never declared, and a queue whose handler discovery no longer
+    finds, are fine."""
+    named = [q for q in queues if not q.unrouted]
+    missing = [q for q in named if await queue_state(connection, q.name) is None]
+    if not missing:
+        return
+    known = discovered_handlers(settings)
+    unknown = [q for q in missing if q.handler not in known]
+    if unknown:
+        names = ", ".join(repr(q.handler) for q in unknown)
+        raise UnknownHandler(
+            f"no such handler: {names} (no dead queue {unknown[0].name}, and discovery does not "
+            f"find it; discovered: {', '.join(known) or 'none'})"
+        )
 
 
 async def connect(settings: Settings, purpose: str) -> AbstractConnection:

@@ -6,6 +6,7 @@ own headers and its failure record.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -86,6 +87,11 @@ class DeadRecord:
             headers=headers,
             body=message.body,
         )
+
+    def lean(self) -> DeadRecord:
+        """The record without what is large (body, header table, traceback): what lists,
+        stats, selections and summaries use."""
+        return dataclasses.replace(self, body=b"", headers={}, traceback="")
 
     @property
     def event_routing_key(self) -> str:

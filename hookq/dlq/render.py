@@ -1,4 +1,9 @@
-"""Human output: rich tables on stdout, notes on stderr, progress bars on a terminal only."""
+"""Human output: rich tables on stdout, notes on stderr, progress bars on a terminal only.
+
+Every value shown comes from a dead message or its queue, and is hostile until shown safe: it
+reaches rich only as ``rich.text.Text`` made by ``hookq.display.safe`` (never as a markup
+string, which rich would interpret, and never with a control character left raw).
+"""
 
 from __future__ import annotations
 
@@ -7,40 +12,57 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import orjson
 from rich.console import Console
-from rich.json import JSON
+from rich.highlighter import JSONHighlighter
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
+from hookq.display import json_text, output_width, safe
 from hookq.dlq.move import Progress as OnMoved
 from hookq.dlq.records import DeadRecord
 from hookq.message import Header
 
 ERROR_WIDTH = 60
-PIPE_WIDTH = 200
+DETAIL_FIELDS = (
+    "queue", "position", "source", "event_type", "handler", "attempts", "error_type",
+    "error_message", "first_failed_at", "failed_at", "received_at", "replays", "replayed_at",
+    "routing_key", "content_type",
+)  # fmt: skip
 
 
 def stdout() -> Console:
-    # Built per call so that redirected (and test-captured) stdout is honoured. Off a terminal
-    # rich would wrap at 80 columns: wide lines grep better.
-    return Console(file=sys.stdout, width=None if sys.stdout.isatty() else PIPE_WIDTH)
+    # Built per call so that redirected (and test-captured) stdout is honoured.
+    return Console(file=sys.stdout, width=output_width(sys.stdout))
+
+
+def _stderr() -> Console:
+    return Console(file=sys.stderr, width=output_width(sys.stderr))
+
+
+def cell(value: Any) -> Text:
+    """One value on one line, as text: no markup, no control character."""
+    return Text("" if value is None else safe(str(value)))
+
+
+def line(text: str) -> None:
+    stdout().print(cell(text))
 
 
 def note(text: str) -> None:
-    Console(file=sys.stderr).print(f"[yellow]note:[/] {text}", highlight=False)
+    _stderr().print(Text.assemble(("note:", "yellow"), " ", cell(text)))
 
 
 def error(text: str) -> None:
-    Console(file=sys.stderr).print(f"[red]hookq dlq:[/] {text}", highlight=False)
+    _stderr().print(Text.assemble(("hookq dlq:", "red"), " ", cell(text)))
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2, default=str).decode() + "\n")
+    sys.stdout.write(json_text(data) + "\n")
 
 
 def rows_table(rows: Sequence[Mapping[str, Any]], title: str) -> None:
-    stdout().print(title, highlight=False)
+    line(title)
     table = Table()
     for column in ("#", "delivery id", "source", "event type", "handler", "att.", "error"):
         table.add_column(column, overflow="fold")
@@ -50,14 +72,14 @@ def rows_table(rows: Sequence[Mapping[str, Any]], title: str) -> None:
             f"{r['error_type']}: {r['error_message']}" if r["error_message"] else r["error_type"]
         )
         table.add_row(
-            str(r["position"]),
-            r["delivery_id"],
-            r["source"],
-            r["event_type"],
-            r["handler"],
-            "" if r["attempts"] is None else str(r["attempts"]),
-            _shorten(error, ERROR_WIDTH),
-            r["failed_at"] or "",
+            cell(r["position"]),
+            cell(r["delivery_id"]),
+            cell(r["source"]),
+            cell(r["event_type"]),
+            cell(r["handler"]),
+            cell(r["attempts"]),
+            Text(_shorten(error, ERROR_WIDTH)),
+            cell(r["failed_at"]),
         )
     stdout().print(table)
 
@@ -70,41 +92,36 @@ def stats_table(entries: Sequence[Mapping[str, Any]]) -> None:
         errors = ", ".join(f"{kind} x{n}" for kind, n in e["error_types"].items())
         dead = str(e["dead"]) if e["exists"] else "no queue"
         table.add_row(
-            e["handler"],
-            e["queue"],
-            dead + ("" if e["complete"] else "+?"),
-            e["oldest_failure"] or "",
-            e["newest_failure"] or "",
-            errors,
+            cell(e["handler"]),
+            cell(e["queue"]),
+            cell(dead + ("" if e["complete"] else "+?")),
+            cell(e["oldest_failure"]),
+            cell(e["newest_failure"]),
+            cell(errors),
         )
     stdout().print(table)
 
 
 def detail(d: Mapping[str, Any]) -> None:
     console = stdout()
-    table = Table(show_header=False, title=f"{d['handler']} / {d['delivery_id']}")
+    table = Table(show_header=False, title=cell(f"{d['handler']} / {d['delivery_id']}"))
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
-    for key in (
-        "queue", "position", "source", "event_type", "handler", "attempts", "error_type",
-        "error_message", "first_failed_at", "failed_at", "received_at", "replays", "replayed_at",
-        "routing_key", "content_type",
-    ):  # fmt: skip
-        value = d.get(key)
-        table.add_row(key, "" if value is None else str(value))
+    for key in DETAIL_FIELDS:
+        table.add_row(key, cell(d.get(key)))
     console.print(table)
-    console.print("[bold]headers[/]")
+    console.print(Text("headers", style="bold"))
     # The traceback is printed below, in full lines.
     headers = {k: v for k, v in d["headers"].items() if k != Header.TRACEBACK}
-    console.print(JSON(_pretty(headers)))
+    console.print(_json_view(headers))
     if d["traceback"]:
-        console.print("[bold]traceback[/]")
-        console.print(d["traceback"], highlight=False, markup=False)
-    console.print("[bold]body[/]")
+        console.print(Text("traceback", style="bold"))
+        console.print(Text(safe(d["traceback"], lines=True)))
+    console.print(Text("body", style="bold"))
     if d["body_is_json"]:
-        console.print(JSON(_pretty(d["body"])))
+        console.print(_json_view(d["body"]))
     else:
-        console.print(d["body"], highlight=False, markup=False)
+        console.print(Text(safe(d["body"], lines=True)))
 
 
 @contextmanager
@@ -129,10 +146,11 @@ def progress(total: int, label: str, enabled: bool) -> Iterator[OnMoved]:
         yield advance
 
 
-def _pretty(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2, default=str).decode()
+def _json_view(value: Any) -> Text:
+    # Not rich.json.JSON: it re-encodes with ensure_ascii=False, writing C1 and bidi controls raw.
+    return JSONHighlighter()(Text(safe(json_text(value), lines=True)))
 
 
 def _shorten(text: str, width: int) -> str:
-    text = " ".join(text.split())
+    text = safe(" ".join(text.split()))  # one line: new lines and tabs become spaces
     return text if len(text) <= width else text[: width - 1] + "…"

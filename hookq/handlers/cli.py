@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Any
 
 from hookq.cli import EXIT_OK, EXIT_USAGE
+from hookq.display import output_width, safe
 
 if TYPE_CHECKING:
     from rich.table import Table
+    from rich.text import Text
 
     from hookq.handlers.api import HandlerSpec
     from hookq.settings import Settings
@@ -59,27 +61,31 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         specs = discover(settings)
     except RegistryError as exc:
-        print(f"hookq handlers: {exc}", file=sys.stderr)
+        print(f"hookq handlers: {safe(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     names = Names(settings.namespace)
     if args.json:
         listing = [describe(spec, names) for spec in specs.values()]
         print(json.dumps({"namespace": settings.namespace, "handlers": listing}, indent=2))
     else:
-        Console().print(_table(list(specs.values()), names))
+        console = Console(file=sys.stdout, width=output_width(sys.stdout))
+        console.print(_table(list(specs.values()), names))
     return EXIT_OK
 
 
 def _table(specs: Collection[HandlerSpec], names: Names) -> Table:
     from rich.table import Table
+    from rich.text import Text
 
     from hookq.handlers.registry import ENTRY_POINT_GROUP
     from hookq.settings import env_name
     from hookq.topology import format_delay
 
     # Four columns, long values folded rather than cut: queue names must stay whole to be
-    # copied into a dashboard, and terminals are often 80 columns wide.
-    table = Table(title=f"hookq handlers (namespace {names.namespace})", show_lines=True)
+    # copied into a dashboard, and terminals are often 80 columns wide (piped: not folded at
+    # all). Cells are Text, never markup: an origin is a team's module path or entry point.
+    title = Text(safe(f"hookq handlers (namespace {names.namespace})"))
+    table = Table(title=title, show_lines=True)
     for column in ("handler / origin", "patterns", "queues", "policy"):
         table.add_column(column, overflow="fold")
     for spec in specs:
@@ -87,19 +93,31 @@ def _table(specs: Collection[HandlerSpec], names: Names) -> Table:
             f"retry {format_delay(d)}: {names.retry_queue(spec.name, d)}" for d in spec.retry_delays
         ]
         backoff = spec.backoff
+        jitter = ", jitter" if backoff.jitter else ""
+        queues = [names.handler_queue(spec.name), *retries, f"dead: {names.dead_queue(spec.name)}"]
         table.add_row(
-            f"[bold]{spec.name}[/bold]\n[dim]{spec.origin}[/dim]",
-            "\n".join(spec.patterns),
-            "\n".join(
-                [names.handler_queue(spec.name), *retries, f"dead: {names.dead_queue(spec.name)}"]
+            Text.assemble((safe(spec.name), "bold"), "\n", (safe(spec.origin), "dim")),
+            _lines(spec.patterns),
+            _lines(queues),
+            _lines(
+                [
+                    f"{spec.max_attempts} attempts",
+                    f"timeout {spec.timeout:g}s",
+                    f"backoff {format_delay(backoff.base)} x{backoff.factor:g}",
+                    f"max {format_delay(backoff.max_delay)}{jitter}",
+                ]
             ),
-            f"{spec.max_attempts} attempts\ntimeout {spec.timeout:g}s\n"
-            f"backoff {format_delay(backoff.base)} x{backoff.factor:g}\n"
-            f"max {format_delay(backoff.max_delay)}" + (", jitter" if backoff.jitter else ""),
         )
     if not specs:
-        table.caption = (
+        table.caption = Text(
             f"no handlers: list modules in {env_name('handler_modules')}, install a "
             f"{ENTRY_POINT_GROUP} plugin or enable {env_name('builtin_handlers')}"
         )
     return table
+
+
+def _lines(values: Iterable[str]) -> Text:
+    """One value per line, each shown as text (``safe`` keeps it on its own line)."""
+    from rich.text import Text
+
+    return Text("\n".join(safe(value) for value in values))

@@ -99,3 +99,20 @@ def test_unknown_builtin_exits_2_in_process(capsys: pytest.CaptureFixture[str]) 
 
     assert code == EXIT_USAGE
     assert "unknown built-in handler 'nope'" in capsys.readouterr().err
+
+
+def test_a_hostile_import_error_is_shown_as_text(tmp_path: Path) -> None:
+    """A team's module fails to import with escape sequences and markup in its message: the
+    operator's terminal gets them as visible text (issue 12, item 12)."""
+    module = unique("hostile_hooks")
+    hostile = "[bold red]x[/] \x1b[2J \x1b]0;title\x07 \u202e \x9b31m"
+    (tmp_path / f"{module}.py").write_text(f"raise ValueError({hostile!r})\n")
+
+    result = run_hookq(
+        "handlers", env={"PYTHONPATH": str(tmp_path), "HOOKQ_HANDLER_MODULES": module}
+    )
+
+    assert result.returncode == EXIT_USAGE
+    for raw in ("\x1b", "\x07", "\u202e", "\x9b"):
+        assert raw not in result.stderr
+    assert "[bold red]x[/] \\x1b[2J \\x1b]0;title\\x07 \\u202e \\x9b31m" in result.stderr

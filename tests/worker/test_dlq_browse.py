@@ -8,10 +8,10 @@ import time
 
 from aio_pika.abc import AbstractRobustConnection
 
-from hookq.dlq.browse import Snapshot, browse
+from hookq.dlq.browse import WHOLE, Reading, Snapshot, browse
 from hookq.dlq.move import MoveOptions
 from hookq.dlq.queues import connect
-from hookq.dlq.records import DeadQueue, Selection
+from hookq.dlq.records import DeadQueue, DeadRecord, Selection
 from hookq.dlq.replay import new_run_id, replay_queue
 from hookq.message import DELIVERY_LIMIT, Header
 from hookq.settings import Settings
@@ -52,7 +52,7 @@ async def test_browse_reads_every_field_and_leaves_the_queue_as_it_was(
         ],
     )
     async with await connect(settings, "test") as connection:
-        first = await browse(connection, queue_of(names), settings.namespace)
+        first = await browse(connection, queue_of(names), settings.namespace, reading=WHOLE)
         second = await browse(connection, queue_of(names), settings.namespace)
 
     assert ids_of(first) == ids_of(second) == [f"d{i}" for i in range(5)]
@@ -69,7 +69,55 @@ async def test_browse_reads_every_field_and_leaves_the_queue_as_it_was(
     assert record.failed_at is not None
     assert abs(record.failed_at - (now - 97)) <= 128
     assert record.traceback.startswith("Traceback")
+    assert record.body
+    # By default a browse keeps what lists use, not the body, header table and traceback.
+    lean = second.records[3]
+    assert (lean.body, lean.headers, lean.traceback) == (b"", {}, "")
+    assert (lean.error_type, lean.attempts, lean.failed_at) == ("E1", 4, record.failed_at)
     assert await take_ids(amqp, names.dead_queue(HANDLER)) == [f"d{i}" for i in range(5)]
+
+
+async def test_a_reading_keeps_bodies_only_where_asked_and_stops_once_it_has_enough(
+    settings: Settings, names: Names, amqp: AbstractRobustConnection
+) -> None:
+    await declare(amqp, names)
+    ids = [f"b{i}" for i in range(10)]
+    starya = {"b5", "b7", "b8"}
+    await publish_dead(
+        amqp,
+        names,
+        [dead_message(i, source="starya" if i in starya else "plain") for i in ids],
+    )
+
+    def is_starya(record: DeadRecord) -> bool:
+        return record.source == "starya"
+
+    async with await connect(settings, "test") as connection:
+        shown = await browse(
+            connection, queue_of(names), settings.namespace,
+            reading=Reading(whole=lambda r: r.delivery_id == "b3"),
+        )  # fmt: skip
+        first_three = await browse(
+            connection, queue_of(names), settings.namespace, reading=Reading(enough=3)
+        )
+        # The window holds 2, the next matches are fetched one at a time, until the 2nd match.
+        two_starya = await browse(
+            connection, queue_of(names), settings.namespace,
+            reading=Reading(counts=is_starya, enough=2),
+        )  # fmt: skip
+
+    assert ids_of(shown) == ids
+    assert [bool(r.body) for r in shown.records] == [i == "b3" for i in ids]
+    assert shown.records[3].traceback.startswith("Traceback")
+    assert not shown.stopped_early
+    assert ids_of(first_three) == ids[:3]
+    assert (first_three.stopped_early, first_three.unread) == (True, 7)
+    assert ids_of(two_starya) == ids[:8]
+    assert [r.position for r in two_starya.records] == list(range(8))
+    assert (two_starya.stopped_early, two_starya.unread) == (True, 2)
+    assert two_starya.complete
+    # Read in three ways, returned in place every time.
+    assert await take_ids(amqp, names.dead_queue(HANDLER)) == ids
 
 
 async def test_a_message_the_broker_dead_lettered_shows_delivery_limit(

@@ -142,7 +142,9 @@ def test_list_filters_limits_and_says_when_nothing_matched(settings: Settings, c
     assert code == 0
     listed = orjson.loads(out)
     assert [m["delivery_id"] for m in listed["messages"]] == ["s0", "s1"]
-    assert listed["matched"] == 3
+    # Reading stopped at the second match: s2 was not read.
+    assert (listed["matched"], listed["unread"]) == (2, 1)
+    assert listed["queues"][0]["seen"] == 5
     row = listed["messages"][0]
     assert (row["source"], row["event_type"], row["handler"], row["attempts"]) == (
         "starya",
@@ -279,3 +281,44 @@ def test_bad_handler_names_and_an_unreachable_broker(settings: Settings, cli: Cl
     code, _, err = cli("stats", "--handler", HANDLER)
     assert code == 3
     assert "broker error" in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("list",),
+        ("stats",),
+        ("show", "some-id"),
+        ("replay", "--all", "--dry-run"),
+        ("purge", "--all", "--yes"),
+    ],
+)
+def test_every_command_names_a_handler_that_does_not_exist(
+    settings: Settings, cli: Cli, args: tuple[str, ...]
+) -> None:
+    """A typo is not an empty queue: no dead queue and not discovered -> usage error, said."""
+    given(settings, [dead_message("b1")])  # a real queue beside it: still refused as a whole
+
+    code, out, err = cli(*args, "--handler", HANDLER, "--handler", "billnig")
+
+    assert code == 2
+    assert out == ""
+    assert "no such handler: 'billnig'" in err
+    assert f"{settings.namespace}.billnig.dead" in err
+    assert "event-log" in err  # what discovery does find
+    assert left_in(settings, Names(settings.namespace).dead_queue(HANDLER)) == ["b1"]
+
+
+def test_a_discovered_handler_without_a_queue_and_a_removed_handler_with_one_are_fine(
+    settings: Settings, cli: Cli
+) -> None:
+    # event-log is discovered (built in) but no worker ever declared its queues.
+    code, _, err = cli("list", "--handler", "event-log")
+    assert code == 1
+    assert "does not exist" in err
+    assert "no such handler" not in err
+    # billing is not discovered, but its dead letters are there: they are shown.
+    given(settings, [dead_message("b1")])
+    code, out, _ = cli("list", "--handler", HANDLER)
+    assert code == 0
+    assert "b1" in out
