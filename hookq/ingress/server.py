@@ -10,8 +10,9 @@ import structlog
 from aiohttp import web
 
 from hookq.ingress.app import create_app
+from hookq.ingress.protocol import make_runner
 from hookq.ingress.publisher import Publisher
-from hookq.settings import Settings
+from hookq.settings import Settings, SettingsError, env_name
 from hookq.sources.registry import build_sources
 from hookq.topology import Names
 
@@ -20,17 +21,18 @@ log = structlog.get_logger("hookq.ingress")
 
 async def serve(settings: Settings) -> None:
     settings.require_source_secrets()
+    sources = build_sources(settings)
     publisher = Publisher(settings, Names(settings.namespace))
-    await publisher.start()
-    app = create_app(settings, build_sources(settings), publisher)
-    # No access log: one line per request is the hot path's largest cost; metrics count them.
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = make_runner(create_app(settings, sources, publisher), settings)
     await runner.setup()
+    # Listening before the broker is reached: a port in use is said at once, not after the
+    # broker answered (or never, while it does not); until connected, /readyz and publishes
+    # answer 503.
+    await listen(runner, settings)
+    await publisher.start()
     # Everything built so far (modules, the sources' pydantic models) lives as long as the
     # process: out of the collector's sight, full collections no longer walk it per request.
     gc.freeze()
-    site = web.TCPSite(runner, settings.ingress_host, settings.ingress_port, backlog=1024)
-    await site.start()
     log.info("ingress listening", port=settings.ingress_port, sources=settings.sources)
 
     stop = asyncio.Event()
@@ -42,3 +44,17 @@ async def serve(settings: Settings) -> None:
     # Stops accepting, lets requests in flight finish (their publishes confirm), then closes.
     await runner.cleanup()
     await publisher.close()
+
+
+async def listen(runner: web.AppRunner, settings: Settings) -> None:
+    """Bind the ingress's port, or a ``SettingsError`` naming it (``hookq`` exits 2)."""
+    site = web.TCPSite(runner, settings.ingress_host, settings.ingress_port, backlog=1024)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        where = f"{settings.ingress_host}:{settings.ingress_port}"
+        raise SettingsError(
+            f"cannot listen on {where} ({exc.strerror or exc}): "
+            f"set {env_name('ingress_port')} to a free port"
+        ) from None
