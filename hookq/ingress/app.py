@@ -61,7 +61,8 @@ async def receive_webhook(request: web.Request) -> web.Response:
     source = app[SOURCES_KEY].get(name)
     if source is None:
         metrics.count_request("unknown", 404)
-        return error(404, "unknown_source", f"no source named {name[:40]!r} is enabled")
+        # The name is not repeated: an answer never echoes what the sender sent.
+        return error(404, "unknown_source", "no source of that name is enabled")
     try:
         response = await _receive(request, source, app[PUBLISHER_KEY], app[SETTINGS_KEY])
     except Exception:

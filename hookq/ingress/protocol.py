@@ -95,12 +95,12 @@ class IngressRunner(web.AppRunner):
     async def _make_server(self) -> web.Server:
         # The application's own server, re-made as ours with the same handler and options.
         server = await super()._make_server()
+        options = {"handler_cancellation": server.handler_cancellation, **self._kwargs}
         return IngressServer(
             server.request_handler,
             request_factory=server.request_factory,
-            handler_cancellation=server.handler_cancellation,
             metrics=self.app[METRICS_KEY],
-            **self._kwargs,
+            **options,
         )
 
 
