@@ -47,6 +47,14 @@ class Settings(BaseSettings):
     publish_timeout: float = Field(5.0, gt=0, description="seconds to wait for a broker confirm")
     publish_channels: int = Field(4, ge=1, le=64)
     retry_after: int = Field(5, ge=1, description="Retry-After seconds on a 503")
+    # Request bodies held at once (being read or waiting for the broker's confirm): over it the
+    # ingress answers 503. Sized so that bodies add at most a few tens of MB to the ingress's
+    # ~80 MB; one body is always admitted, whatever the bound.
+    max_bodies_in_flight_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+    ingress_keepalive_timeout: float = Field(
+        15.0, gt=0, description="seconds an idle connection, or a request's headers, may take"
+    )
+    ingress_body_timeout: float = Field(15.0, gt=0, description="seconds to receive a body")
 
     # Sources (each provider's own settings: source_settings, filled by load_settings)
     sources: CommaList = Field(default_factory=lambda: list(PROVIDERS))

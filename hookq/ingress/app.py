@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 import orjson
 import structlog
 from aiohttp import web
 
+from hookq.ingress.body import BodyBudget, Busy, read_body, reservation
 from hookq.ingress.metrics import CONTENT_TYPE_LATEST, IngressMetrics
 from hookq.ingress.publisher import BrokerUnavailable, Publisher
 from hookq.settings import Settings
@@ -30,6 +31,7 @@ SOURCES_KEY = web.AppKey("sources", dict[str, Source])
 PUBLISHER_KEY = web.AppKey("publisher", Publisher)
 METRICS_KEY = web.AppKey("metrics", IngressMetrics)
 SETTINGS_KEY = web.AppKey("settings", Settings)
+BUDGET_KEY = web.AppKey("budget", BodyBudget)
 
 
 def json_response(status: int, payload: Mapping[str, object], **headers: str) -> web.Response:
@@ -59,8 +61,14 @@ async def receive_webhook(request: web.Request) -> web.Response:
     source = app[SOURCES_KEY].get(name)
     if source is None:
         metrics.count_request("unknown", 404)
-        return error(404, "unknown_source", f"no source named {name[:40]!r} is enabled")
-    response = await _receive(request, source, app[PUBLISHER_KEY], app[SETTINGS_KEY])
+        # The name is not repeated: an answer never echoes what the sender sent.
+        return error(404, "unknown_source", "no source of that name is enabled")
+    try:
+        response = await _receive(request, source, app[PUBLISHER_KEY], app[SETTINGS_KEY])
+    except Exception:
+        # A bug, not the sender's fault: a JSON 500, logged and counted like any answer.
+        log.exception("unexpected error", source=name)
+        response = error(500, "internal_error", "not queued; the ingress failed, retry later")
     metrics.count_request(name, response.status)
     return response
 
@@ -68,17 +76,26 @@ async def receive_webhook(request: web.Request) -> web.Response:
 async def _receive(
     request: web.Request, source: Source, publisher: Publisher, settings: Settings
 ) -> web.Response:
-    limit = settings.max_body_bytes
-    if request.content_length is not None and request.content_length > limit:
-        return error(413, "too_large", f"body over {limit} bytes")
+    budget = request.app[BUDGET_KEY]
     try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        return error(413, "too_large", f"body over {limit} bytes")
-    except web.RequestPayloadError:
-        return error(400, "bad_body", "body does not match its Content-Encoding")
-    received_at = time.time()
+        reserved = reservation(request, settings.max_body_bytes)
+        budget.reserve(reserved)
+    except Busy as exc:
+        return error(exc.status, exc.code, str(exc), **{"Retry-After": str(settings.retry_after)})
+    except WebhookRejected as exc:
+        return error(exc.status, exc.code, str(exc))
     try:
+        return await _receive_body(request, source, publisher, settings)
+    finally:
+        budget.release(reserved)
+
+
+async def _receive_body(
+    request: web.Request, source: Source, publisher: Publisher, settings: Settings
+) -> web.Response:
+    try:
+        body = await read_body(request, settings.max_body_bytes, settings.ingress_body_timeout)
+        received_at = time.time()
         accepted = source.accept(request.headers, body, received_at)
         check_identity(accepted)
     except WebhookRejected as exc:
@@ -106,6 +123,29 @@ async def _receive(
     return json_response(200, {"delivery_id": accepted.delivery_id})
 
 
+# What aiohttp raises for a request no route takes, as JSON codes.
+HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+
+
+@web.middleware
+async def json_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Every error answer is JSON: aiohttp's own (404, 405) and any unexpected exception."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else {}
+        code = HTTP_ERROR_CODES.get(exc.status, "http_error")
+        return error(exc.status, code, exc.reason, **allow)
+    except Exception:
+        log.exception("unexpected error", path=request.path[:80])
+        request.app[METRICS_KEY].count_request("none", 500)
+        return error(500, "internal_error", "the ingress failed; retry later")
+
+
 async def healthz(_request: web.Request) -> web.Response:
     return json_response(200, {"status": "alive"})
 
@@ -128,10 +168,11 @@ def create_app(
     publisher: Publisher,
     metrics: IngressMetrics | None = None,
 ) -> web.Application:
-    # aiohttp refuses (413) a body that grows past client_max_size while it is read; the
-    # Content-Length check above refuses announced ones before reading a byte.
-    app = web.Application(client_max_size=settings.max_body_bytes)
+    # The body limit is ``read_body``'s; aiohttp's own (client_max_size) applies to reads the
+    # ingress does not make.
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[json_errors])
     app[SETTINGS_KEY] = settings
+    app[BUDGET_KEY] = BodyBudget(settings.max_bodies_in_flight_bytes)
     app[SOURCES_KEY] = sources
     app[PUBLISHER_KEY] = publisher
     app[METRICS_KEY] = metrics or IngressMetrics()

@@ -7,11 +7,12 @@ import gc
 import signal
 
 import structlog
-from aiohttp import web
 
 from hookq.ingress.app import create_app
+from hookq.ingress.protocol import make_runner
 from hookq.ingress.publisher import Publisher
-from hookq.settings import Settings
+from hookq.listen import listen
+from hookq.settings import Settings, SettingsError
 from hookq.sources.registry import build_sources
 from hookq.topology import Names
 
@@ -20,8 +21,6 @@ log = structlog.get_logger("hookq.ingress")
 
 async def serve(settings: Settings) -> None:
     settings.require_source_secrets()
-    publisher = Publisher(settings, Names(settings.namespace))
-    await publisher.start()
     sources = build_sources(settings)
     for source in sources.values():
         if source.keyless:
@@ -30,15 +29,23 @@ async def serve(settings: Settings) -> None:
                 "never in production",
                 source=source.name,
             )
-    app = create_app(settings, sources, publisher)
-    # No access log: one line per request is the hot path's largest cost; metrics count them.
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    publisher = Publisher(settings, Names(settings.namespace))
+    runner = make_runner(create_app(settings, sources, publisher), settings)
     await runner.setup()
+    # Listening before the broker is reached: a port in use is said at once, not after the
+    # broker answered (or never, while it does not); until connected, /readyz and publishes
+    # answer 503.
+    try:
+        await listen(
+            runner, settings.ingress_host, settings.ingress_port, "HOOKQ_INGRESS_PORT", backlog=1024
+        )
+    except SettingsError:
+        await runner.cleanup()
+        raise
+    await publisher.start()
     # Everything built so far (modules, the sources' pydantic models) lives as long as the
     # process: out of the collector's sight, full collections no longer walk it per request.
     gc.freeze()
-    site = web.TCPSite(runner, settings.ingress_host, settings.ingress_port, backlog=1024)
-    await site.start()
     log.info("ingress listening", port=settings.ingress_port, sources=settings.sources)
 
     stop = asyncio.Event()

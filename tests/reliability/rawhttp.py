@@ -37,6 +37,28 @@ def read_status(sock: socket.socket, timeout: float) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def answer(port: int, data: bytes, timeout: float = 10.0) -> tuple[int | None, bytes]:
+    """Send ``data``; the answer's status (None: closed without one) and everything the
+    server sent until it closed or went quiet for ``timeout``."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        with contextlib.suppress(OSError):
+            sock.sendall(data)
+        received = b""
+        with contextlib.suppress(OSError):
+            while chunk := sock.recv(65536):
+                received += chunk
+                if _complete(received):
+                    break
+    match = STATUS_LINE.match(received)
+    return (int(match.group(1)) if match else None), received
+
+
+def _complete(received: bytes) -> bool:
+    head, separator, body = received.partition(b"\r\n\r\n")
+    length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    return bool(separator) and length is not None and len(body) >= int(length.group(1))
+
+
 def request(
     target: bytes, headers: Iterable[bytes], body: bytes = b"", method: bytes = b"POST"
 ) -> bytes:

@@ -9,7 +9,6 @@ those fields, authenticated, from the typed event."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 
 from hookq.sources.base import (
     Accepted,
@@ -24,6 +23,7 @@ from hookq.sources.base import (
 )
 from hookq.sources.plain.config import PlainSettings
 from hookq.sources.plain.models import EVENTS, PlainEvent
+from hookq.sources.plain.timestamps import attempt_time
 
 SIGNATURE_HEADER = "Plain-Request-Signature"
 
@@ -44,7 +44,7 @@ class PlainSource(Source):
             lambda key: same(hmac_sha256(key, body).hex().encode(), given), SIGNATURE_HEADER
         )
         # Signed: checked once the signature holds.
-        self.check_window(request, attempt_time(request.json), "webhookDeliveryAttemptTimestamp")
+        self.check_window(request, sent_at(request.json), "webhookDeliveryAttemptTimestamp")
 
     def identify(self, request: Request) -> Accepted:
         event = request.json
@@ -55,7 +55,7 @@ class PlainSource(Source):
         )
 
 
-def attempt_time(event: Mapping[str, object]) -> float:
+def sent_at(event: Mapping[str, object]) -> float:
     """``webhookMetadata.webhookDeliveryAttemptTimestamp`` as Unix time."""
     metadata = event.get("webhookMetadata")
     if not isinstance(metadata, dict):
@@ -63,9 +63,9 @@ def attempt_time(event: Mapping[str, object]) -> float:
     stamp = metadata.get("webhookDeliveryAttemptTimestamp")
     if not isinstance(stamp, str):
         raise BadPayload("body has no webhookMetadata.webhookDeliveryAttemptTimestamp")
-    try:
-        return datetime.fromisoformat(stamp).timestamp()
-    except ValueError:
+    sent = attempt_time(stamp)
+    if sent is None:
         raise BadPayload(
-            f"webhookDeliveryAttemptTimestamp is not ISO-8601: {stamp[:40]!r}"
-        ) from None
+            f"webhookDeliveryAttemptTimestamp is not an RFC 3339 date-time: {stamp[:40]!r}"
+        )
+    return sent

@@ -6,7 +6,9 @@ event types of its own (``EVENTS`` is empty) and every event validates against t
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, JsonValue
+from typing import Any
+
+from pydantic import BaseModel, Field
 
 from hookq.sources.base import ProviderModel
 
@@ -19,10 +21,12 @@ class StandardEvent(ProviderModel):
     a shape the spec only recommends."""
 
     type: str | None = Field(None, description="The event type, e.g. 'invoice.paid'.")
-    timestamp: JsonValue = Field(
+    # Any, not JsonValue: a JSON value is all a queued body can hold, and JsonValue's recursive
+    # validation stops at 254 levels, far short of what the ingress accepts.
+    timestamp: Any = Field(
         None, description="When the event happened (the spec suggests ISO-8601); as sent."
     )
-    data: JsonValue = Field(None, description="The event's content, as sent.")
+    data: Any = Field(None, description="The event's content, as sent.")
 
 
 EVENTS: dict[str, type[BaseModel]] = {}

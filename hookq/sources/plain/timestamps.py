@@ -1,0 +1,48 @@
+"""Plain's ``webhookDeliveryAttemptTimestamp``, read exactly as Plain's own SDK reads it."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import datetime
+
+# White space as JavaScript's regular expressions know it (``\s``).
+JS_SPACE = "\t\n\x0b\x0c\r \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+DATE_TIME = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)([Tt" + JS_SPACE + r"])(\d\d):(\d\d):(\d\d)(?:\.(\d+))?"
+    r"([Zz]|([+-])(\d\d)(:?)(\d\d)?)?",
+    re.ASCII,
+)
+
+
+def attempt_time(stamp: str) -> float | None:
+    """The Unix time of a ``webhookDeliveryAttemptTimestamp``, or None where Plain's own SDK
+    refuses it. ``verifyPlainWebhook`` checks the schema's "date-time" (ajv-formats: RFC 3339,
+    'T' or white space between date and time, either case of T and Z, offsets "+hh", "+hhmm"
+    or "+hh:mm", a leap second), then reads the text with JavaScript's ``Date.parse``, which
+    refuses leap seconds, "+hh" after a 'T', offsets past 23:59 after a 'T', and U+2028/9; it
+    reads milliseconds, and a time without offset as local time. Checked against the SDK's own
+    verdicts in tests/fixtures/plain/sdk/."""
+    match = DATE_TIME.fullmatch(stamp)
+    if match is None:
+        return None
+    year, month, day, sep, hour, minute, second, fraction, zone, sign, zh, colon, zm = (
+        match.groups()
+    )
+    if int(hour) > 23 or int(minute) > 59 or int(second) > 59 or sep in "\u2028\u2029":
+        return None
+    if sign is not None:
+        iso = sep in "Tt"
+        if (zm is None and (iso or colon)) or int(zm or 0) > 59 or (iso and int(zh) > 23):
+            return None
+    fields = (int(year), int(month), int(day), int(hour), int(minute), int(second))
+    try:
+        if zone is None:
+            seconds = datetime(*fields).timestamp()  # local time, as Date.parse reads it
+        else:
+            seconds = calendar.timegm(datetime(*fields).timetuple())
+    except ValueError:  # no such date (Feb 30), or year 0 (never within the replay window)
+        return None
+    offset = 0 if sign is None else (int(zh) * 60 + int(zm or 0)) * 60
+    millis = int((fraction or "0")[:3].ljust(3, "0"))
+    return seconds - (offset if sign == "+" else -offset) + millis / 1000
