@@ -37,7 +37,7 @@ from hookq.topology import Names
 from hookq.worker.dedupe import Claim, ClaimState, Dedupe
 from hookq.worker.hooks import Hook, Hooks
 from hookq.worker.inflight import InFlight
-from hookq.worker.outcomes import Ending, Outcome, RetryLater, Settler
+from hookq.worker.outcomes import Ending, Outcome, Requeue, RetryLater, Settler
 from hookq.worker.pipeline import Pipeline
 from hookq.worker.validation import Validator
 
@@ -48,7 +48,7 @@ class Result:
 
     outcome: Outcome  # processed, retried, dead, invalid (requeued: a hook failed)
     delay: float | None  # retried: the delay tier it would wait in, seconds
-    failure: Failure | None  # why it failed: error type, message, traceback
+    failure: Failure | None  # why it failed: error type, message, traceback (the record kept)
     event: BaseModel | None  # the typed event the handler got (None: it did not run)
     context: HandlerContext | None  # the context the handler got
     error: Exception | None  # what the handler raised, if it raised
@@ -176,10 +176,13 @@ async def _watched(func: HandlerFunc, seen: _Seen, event: Any, ctx: HandlerConte
 
 def _result(ending: Ending | None, seen: _Seen) -> Result:
     assert ending is not None, "the pipeline ended the message without settling it"
+    failure = ending.failure
+    if isinstance(ending, Requeue):  # a hook (or hookq) failed: the worker logs it, requeues
+        failure = Failure("Requeue", ending.reason)
     return Result(
         outcome=ending.outcome,
         delay=ending.delay if isinstance(ending, RetryLater) else None,
-        failure=ending.failure,
+        failure=failure,
         event=seen.event,
         context=seen.context,
         error=seen.error,

@@ -210,6 +210,19 @@ async def test_hooks_of_an_invalid_event_see_no_run() -> None:
     assert stages == ["h>message", "h>validate", "h>claim", "h>settle"]
 
 
+class Broken(Hook):
+    def around(self, stage: Stage, delivery: Delivery) -> None:
+        if stage is Stage.RUN:
+            raise RuntimeError("hook bug")
+
+
+async def test_a_failing_hook_requeues_as_in_the_worker() -> None:
+    result = await run_handler(on_chat, "plain", "thread.chat_sent", hooks=[Broken()])
+    assert result.outcome is Outcome.REQUEUED
+    assert result.reason == "hook error"
+    assert result.context is None  # the hook failed before the handler ran
+
+
 async def test_an_event_the_handler_is_not_bound_to_is_refused() -> None:
     # A worker would never give it one: its patterns decide, as the broker's bindings do.
     with pytest.raises(ValueError, match=r"not bound to 'plain\.thread\.email_sent'"):
