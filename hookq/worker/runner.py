@@ -99,7 +99,9 @@ class Worker:
 
     async def start(self) -> None:
         """Wait for Redis and the broker, declare every handler's topology and consume."""
+        log.info("worker hooks", hooks=[hook.name for hook in self.hooks.all])
         await wait_for_redis(self._redis, self.settings.redis_url)
+        self.gate.watch()
         self._connection = await connect_robust(self.settings.amqp_url, self._connection_name)
         for spec in self.specs.values():
             await self._consume(self._connection, spec)
@@ -180,10 +182,15 @@ class Worker:
         await self._redis.aclose()
 
 
-async def serve(settings: Settings, specs: Mapping[str, HandlerSpec], prefetch: int | None) -> None:
+async def serve(
+    settings: Settings,
+    specs: Mapping[str, HandlerSpec],
+    prefetch: int | None,
+    hooks: Sequence[Hook] | None = None,
+) -> None:
     """Run a worker until SIGTERM or SIGINT, with its health and metrics endpoint, which is
     bound before any connection is made: a port in use fails at once (``SettingsError``)."""
-    worker = Worker(settings, specs, prefetch=prefetch)
+    worker = Worker(settings, specs, prefetch=prefetch, hooks=hooks)
     health: web.AppRunner | None = None
     if settings.worker_metrics_port:
         health = await serve_health(
