@@ -21,12 +21,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from hookq.testing.runner import Result, binds, run_handler
+    from hookq.testing.runner import Result, run_handler
     from hookq.testing.signing import SECRETS, SignedRequest, signed_request, source_settings
 
 _MODULES = {
     "Result": "runner",
-    "binds": "runner",
     "run_handler": "runner",
     "SECRETS": "signing",
     "SignedRequest": "signing",
@@ -37,7 +36,6 @@ __all__ = [
     "SECRETS",
     "Result",
     "SignedRequest",
-    "binds",
     "run_handler",
     "signed_request",
     "source_settings",

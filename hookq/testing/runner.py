@@ -28,12 +28,13 @@ from typing import Any, cast
 from aio_pika.abc import AbstractIncomingMessage, FieldValue
 from pydantic import BaseModel
 
+from hookq.handlers.annotations import check_annotation
 from hookq.handlers.api import HandlerContext, HandlerFunc, HandlerSpec, spec_of
 from hookq.message import Failure, Header, event_headers
 from hookq.sources.base import SourceSettings
 from hookq.sources.registry import source_type
 from hookq.testing.signing import Payload, signed_request, source_settings
-from hookq.topology import Names
+from hookq.topology import Names, topic_matches
 from hookq.worker.dedupe import Claim, ClaimState, Dedupe
 from hookq.worker.hooks import Hook, Hooks
 from hookq.worker.inflight import InFlight
@@ -90,12 +91,15 @@ async def run_handler(
     ``max_attempts``, dead-letters on failure). ``hooks``: the worker hooks to run around it.
     ``settings``: the source's settings, where they change the request (see ``signed_request``).
 
-    Raises ``ValueError`` when the handler is not bound to the event type (a worker would never
-    give it that event) or ``attempt`` is out of range, and the source's ``WebhookRejected``
-    when the ingress would refuse the payload."""
+    Raises what would stop it before it runs in a worker: ``AnnotationMismatch`` when its event
+    annotation cannot take every event its patterns bind (discovery refuses it), ``ValueError``
+    when it is not bound to this event type (a worker would never give it that event) or
+    ``attempt`` is out of range, and the source's ``WebhookRejected`` when the ingress would
+    refuse the payload."""
     spec = _spec(handler)
+    check_annotation(spec)  # as the worker's discovery does: it would refuse to run it
     routing_key = f"{source}.{event_type}"
-    if not any(binds(pattern, routing_key) for pattern in spec.patterns):
+    if not any(topic_matches(pattern, routing_key) for pattern in spec.patterns):
         raise ValueError(
             f"handler {spec.name!r} is not bound to {routing_key!r} "
             f"(its patterns: {', '.join(spec.patterns)})"
@@ -128,23 +132,6 @@ async def run_handler(
     )
     await pipeline.on_message(cast(AbstractIncomingMessage, message))
     return _result(settler.ending, seen)
-
-
-def binds(pattern: str, routing_key: str) -> bool:
-    """Whether a RabbitMQ topic ``pattern`` binds ``routing_key`` (``*`` one word, ``#`` any
-    number, none included): the broker's rule, so that a handler runs here on the events a
-    worker would give it, and on no other."""
-    return _binds(tuple(pattern.split(".")), tuple(routing_key.split(".")))
-
-
-@functools.cache
-def _binds(pattern: tuple[str, ...], words: tuple[str, ...]) -> bool:
-    if not pattern:
-        return not words
-    head, rest = pattern[0], pattern[1:]
-    if head == "#":
-        return _binds(rest, words) or (bool(words) and _binds(pattern, words[1:]))
-    return bool(words) and head in ("*", words[0]) and _binds(rest, words[1:])
 
 
 def _spec(handler: HandlerFunc | HandlerSpec) -> HandlerSpec:

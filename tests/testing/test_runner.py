@@ -1,6 +1,6 @@
 """``hookq.testing.run_handler``: a handler run through the worker's own pipeline, each outcome as
 the worker decides it, the typed event and context the handler got, hooks around every stage;
-and ``binds``, held to the real broker's topic routing."""
+and its binding check, held to the real broker's topic routing."""
 
 from __future__ import annotations
 
@@ -16,12 +16,14 @@ import pytest
 from aio_pika.abc import AbstractRobustConnection
 
 import hookq.worker.pipeline
+from hookq.handlers.annotations import AnnotationMismatch
 from hookq.handlers.api import Backoff, HandlerContext, Reject, Retry, handler, spec_of
 from hookq.sources.catalogue import example
 from hookq.sources.livechat import IncomingChat
 from hookq.sources.plain import ThreadChatSent
 from hookq.sources.standard import StandardEvent
-from hookq.testing import binds, run_handler
+from hookq.testing import run_handler
+from hookq.topology import topic_matches
 from hookq.worker.hooks import Delivery, Hook, Stage
 from hookq.worker.outcomes import Outcome
 from hookq.worker.outcomes import after_run as worker_after_run
@@ -240,14 +242,23 @@ async def test_an_undecorated_function_or_an_attempt_out_of_range_is_refused() -
             await run_handler(on_chat, "plain", "thread.chat_sent", attempt=attempt)
 
 
-# binds: the broker's topic rule ----------------------------------------------------------------
+async def test_a_handler_discovery_would_refuse_is_refused() -> None:
+    @handler("plain.thread.#", name="kit-too-wide")
+    async def too_wide(_event: ThreadChatSent, _ctx: HandlerContext) -> None:
+        return None
+
+    with pytest.raises(AnnotationMismatch, match="takes ThreadChatSent"):
+        await run_handler(too_wide, "plain", "thread.chat_sent")
+
+
+# The binding check: the broker's topic rule ---------------------------------------------------
 
 PATTERNS = ["plain.#", "plain.thread.*", "*.thread.chat_sent", "#", "#.chat_sent", "a.#.b", "a.*"]
 KEYS = ["plain.thread.chat_sent", "plain", "plain.thread", "livechat.chat_sent", "a.b", "a.x.y.b"]
 KEYS += ["a", "a.x", "plain.thread.chat_sent.x", "standard.invoice.paid"]
 
 
-async def test_binds_routes_as_the_broker_does(
+async def test_the_binding_check_routes_as_the_broker_does(
     amqp: AbstractRobustConnection, namespace: str
 ) -> None:
     channel = await amqp.channel()
@@ -265,4 +276,4 @@ async def test_binds_routes_as_the_broker_does(
         routed = set()
         while (message := await queue.get(no_ack=True, fail=False, timeout=5)) is not None:
             routed.add(message.body.decode())
-        assert routed == {k for k in KEYS if binds(pattern, k)}, pattern
+        assert routed == {k for k in KEYS if topic_matches(pattern, k)}, pattern
