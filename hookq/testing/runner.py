@@ -2,8 +2,8 @@
 
     result = await run_handler(sync_thread, "plain", "thread.chat_sent")
     assert result.done
-    result = await run_handler(sync_thread, "plain", "thread.chat_sent", attempt=2)
-    assert result.retried and result.delay == 4.0
+    result = await run_handler(sync_thread, "plain", "thread.chat_sent", failing, attempt=2)
+    assert result.retried and result.delay in (1.0, 4.0)  # Backoff(): 1, 4, 16 s..., jitter
 
 What runs is what a worker runs (``hookq.worker.pipeline.Pipeline``): the event is signed
 (``hookq.testing.signing``) and taken as the ingress takes it (``Source.accept``: LiveChat's
