@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 COMMAND_MODULES = (
     "hookq.ingress.cli",
     "hookq.sources.cli",
+    "hookq.send.cli",
     "hookq.handlers.cli",
     "hookq.worker.cli",
     "hookq.dlq.cli",

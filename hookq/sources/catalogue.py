@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from importlib import resources
 from typing import Any
 
 from pydantic import BaseModel
@@ -16,6 +17,8 @@ from pydantic.json_schema import models_json_schema
 
 from hookq.sources.base import Source
 from hookq.sources.registry import PROVIDERS, source_type, source_types
+
+EXAMPLES = "examples"  # each provider package's folder of example payloads
 
 
 class UnknownSelector(LookupError):
@@ -105,6 +108,24 @@ def schema_document(selector: str | None) -> dict[str, Any]:
     return event_schema(name, event_type) if event_type else source_schema(name)
 
 
+def example(name: str, event_type: str) -> bytes:
+    """The example payload of a catalogued event type: a JSON body as its provider sends it.
+
+    Shipped with the package (``hookq/sources/<source>/examples/<event type>.json``): real
+    payloads where the provider published one, otherwise the smallest its schema allows (each
+    folder's ORIGIN.md says which). Signing them for a request is ``hookq.testing``'s job:
+    LiveChat's examples carry a placeholder ``secret_key``, Plain's an old attempt time."""
+    source = _source(name)
+    if event_type not in source.events:
+        known = ", ".join(sorted(source.events)) or "none"
+        raise UnknownSelector(
+            f"source {name!r} has no example of event type {event_type!r}: only catalogued "
+            f"types have one (known: {known}); give a payload of your own instead"
+        )
+    folder = resources.files(PROVIDERS[name].package) / EXAMPLES
+    return (folder / f"{event_type}.json").read_bytes()
+
+
 def _source(name: str) -> type[Source]:
     if name not in PROVIDERS:
         raise UnknownSelector(f"unknown source {name!r} (known: {', '.join(PROVIDERS)})")
@@ -115,6 +136,7 @@ __all__ = [
     "UnknownSelector",
     "catalogue",
     "event_schema",
+    "example",
     "import_path",
     "schema_document",
     "source_schema",

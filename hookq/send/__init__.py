@@ -1,0 +1,1 @@
+"""``hookq send``: a signed webhook to a running ingress, from the catalogue or a file."""
