@@ -1,13 +1,14 @@
 """The handler plugin API: what a team writes, and what the worker reads.
 
-    from hookq.handlers import handler, HandlerContext, Retry, Reject
+    from hookq import HandlerContext, handler
+    from hookq.sources.plain import ThreadChatSent
 
-    @handler("plain.thread.chat_sent", "plain.thread.email_*", name="support-sync", max_attempts=8)
+    @handler("plain.thread.chat_sent", name="support-sync", max_attempts=8)
     async def sync_thread(event: ThreadChatSent, ctx: HandlerContext) -> None:
         ctx.log.info("synced", thread=event.payload.thread.id)
 
 The decorator does not register anything globally: it attaches a ``HandlerSpec`` to the function
-(``SPEC_ATTRIBUTE``), and discovery (``handlers.registry``) collects the specs of the modules it
+(``SPEC_ATTRIBUTE``), and discovery (``hookq.handlers.registry``) collects the specs of the modules it
 imports. Importing a module twice, or from two places, therefore never registers twice.
 """
 
