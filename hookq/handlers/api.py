@@ -7,9 +7,10 @@
     async def sync_thread(event: ThreadChatSent, ctx: HandlerContext) -> None:
         ctx.log.info("synced", thread=event.payload.thread.id)
 
-The decorator does not register anything globally: it attaches a ``HandlerSpec`` to the function
-(``SPEC_ATTRIBUTE``), and discovery (``hookq.handlers.registry``) collects the specs of the modules it
-imports. Importing a module twice, or from two places, therefore never registers twice.
+The decorator does not register anything globally: it attaches a ``HandlerSpec`` to the
+function (``SPEC_ATTRIBUTE``), and discovery (``hookq.handlers.registry``) collects the specs of
+the modules it imports. Importing a module twice, or from two places, therefore never registers
+twice.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ is ``ingress.confirms`` (aiormq's ``basic_publish`` where aiormq lacks what it u
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import uuid
 from collections.abc import Iterator, Mapping
@@ -17,7 +18,7 @@ import aio_pika
 import structlog
 from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 
-from hookq.amqp import PUBLISH_FAILURES, RECONNECT_INTERVAL
+from hookq.amqp import PUBLISH_FAILURES, RECONNECT_INTERVAL, connect_robust
 from hookq.ingress.amqp_properties import Properties
 from hookq.ingress.confirms import ConfirmedPublisher, NotConfirmed, supports
 from hookq.message import event_headers
@@ -79,24 +80,20 @@ class Publisher:
         )
 
     async def _connect_until_done(self) -> None:
-        delay = 0.25
+        # The first connection is waited for (and why it fails logged) by connect_robust; a
+        # robust connection then re-opens itself and its channels after an outage.
         while True:
+            connection = await connect_robust(self._url, self._connection_name)
             try:
-                await self._connect()
+                await self._open_channels(connection)
                 return
             except (OSError, *PUBLISH_FAILURES) as exc:
-                log.warning("broker unreachable, retrying", error=str(exc), retry_in=delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                log.warning("publisher channels refused, retrying", error=str(exc))
+                with contextlib.suppress(Exception):
+                    await connection.close()
+                await asyncio.sleep(RECONNECT_INTERVAL)
 
-    async def _connect(self) -> None:
-        # A robust connection re-opens itself and its channels after an outage; only the
-        # first connection is ours to retry.
-        connection = await aio_pika.connect_robust(
-            self._url,
-            client_properties={"connection_name": self._connection_name},
-            reconnect_interval=RECONNECT_INTERVAL,
-        )
+    async def _open_channels(self, connection: AbstractRobustConnection) -> None:
         channels: list[AbstractChannel] = []
         for _ in range(self._channel_count):
             channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
@@ -108,7 +105,7 @@ class Publisher:
             log.warning("aiormq without the expected channel internals: using basic_publish")
         self._connection, self._channels = connection, channels
         self._next_channel = itertools.cycle(channels)
-        log.info("broker connected", channels=len(channels))
+        log.info("publisher ready", channels=len(channels))
 
     async def publish(
         self,

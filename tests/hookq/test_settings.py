@@ -88,3 +88,30 @@ def test_bad_setting_exits_2_naming_it() -> None:
     )
     assert result.returncode == 2
     assert "HOOKQ_PREFETCH" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("HOOKQ_STANDARD_SECRETS", "not-a-whsec-secret"),
+        ("HOOKQ_STANDARD_SECRETS", "whsec_!!not-base64!!"),
+        ("OTEL_TRACES_EXPORTER", "zipkin"),
+    ],
+)
+def test_a_malformed_secret_stops_the_ingress_at_once_naming_it(variable: str, value: str) -> None:
+    # Before any connection: nothing answers at this broker address, and it must not matter.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKQ_")} | {
+        "HOOKQ_AMQP_URL": "amqp://guest:guest@127.0.0.1:1/",
+        "HOOKQ_INSECURE_SOURCES": "plain,livechat,starya,standard",
+        variable: value,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "from hookq.cli import main; raise SystemExit(main(['ingress']))"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert variable in result.stderr
+    assert value not in result.stderr or value == "zipkin"  # a secret is never repeated
