@@ -12,6 +12,7 @@ process it started. The table and raw figures are saved under ``bench/results/``
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -26,7 +27,16 @@ from hookq.runtime import run
 from hookq.settings import Settings
 from hookq.topology import Names
 
-PARTS = ("validation", "ingress", "worker", "e2e")
+# Each part and the function that runs it (imported on use: a part's failure to import shows as
+# its row, not a crash of the rest), in the order they run.
+PART_FUNCTIONS = {
+    "validation": "bench.validation_part:run_validation",
+    "ingress": "bench.ingress_bench:run_ingress",
+    "worker": "bench.worker_bench:run_worker",
+    "e2e": "bench.e2e:run_e2e",
+    "tracing": "bench.tracing_bench:run_tracing",
+}
+PARTS = tuple(PART_FUNCTIONS)
 RESULTS = Path(__file__).resolve().parent / "results"
 
 Part = Callable[[BenchContext], Awaitable[list[Row]]]
@@ -67,22 +77,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def part_function(name: str) -> Part:
-    # Imported on use: a part's failure to import shows as its row, not a crash of the rest.
-    if name == "validation":
-        from bench.validation_part import run_validation
-
-        return run_validation
-    if name == "ingress":
-        from bench.ingress_bench import run_ingress
-
-        return run_ingress
-    if name == "worker":
-        from bench.worker_bench import run_worker
-
-        return run_worker
-    from bench.e2e import run_e2e
-
-    return run_e2e
+    module, _, function = PART_FUNCTIONS[name].partition(":")
+    part: Part = getattr(importlib.import_module(module), function)
+    return part
 
 
 async def run_parts(ctx: BenchContext, parts: list[str]) -> list[Row]:

@@ -55,19 +55,39 @@ class Sent:
 
 
 async def run_e2e(ctx: BenchContext) -> list[Row]:
+    run = await measure_e2e(ctx)
+    rows = _rows(ctx, run.sent[run.warmup :], run.calls, run.peaks)
+    rows[0].figures["cpu"] = cpu_figures(run.cpu, len(run.sent))
+    rows[0].figures["connections_opened"] = run.connections
+    return rows
+
+
+@dataclass(frozen=True)
+class E2eRun:
+    sent: list[Sent]
+    warmup: int  # the first requests, sent but not counted
+    calls: dict[str, float]
+    peaks: tuple[int, int]  # ingress, worker peak RSS
+    cpu: CpuUse
+    connections: int
+
+
+async def measure_e2e(ctx: BenchContext, label: str = "e2e", **env: str) -> E2eRun:
+    """One open-loop run through a real ingress and worker (``env``: more variables for both)."""
     await declare_bench_queues(ctx, NAME)
-    record = ctx.run_dir / "e2e-calls.tsv"
+    record = ctx.run_dir / f"{label}-calls.tsv"
     port = free_port()
-    ingress_env = child_env(ctx.hookq_env(HOOKQ_INGRESS_PORT=str(port)))
+    ingress_env = child_env(ctx.hookq_env(HOOKQ_INGRESS_PORT=str(port)) | env)
     worker_env = child_env(
         ctx.hookq_env(
             HOOKQ_HANDLER_MODULES="bench.noop_handler",
             HOOKQ_BUILTIN_HANDLERS="",
             HOOKQ_WORKER_METRICS_PORT=str(free_port()),
         )
+        | env
         | {RECORD_ENV: str(record)}
     )
-    ingress_log, worker_log = ctx.log_path("e2e-ingress"), ctx.log_path("e2e-worker")
+    ingress_log, worker_log = ctx.log_path(f"{label}-ingress"), ctx.log_path(f"{label}-worker")
     warmup = math.ceil(ctx.rate * WARMUP_SECONDS) if ctx.warmup else 0
     measured = math.ceil(ctx.rate * ctx.seconds)
     with (
@@ -77,7 +97,7 @@ async def run_e2e(ctx: BenchContext) -> list[Row]:
         await wait_until(http_ok(f"http://127.0.0.1:{port}/readyz"), 30, "ingress")
         await wait_until(_consuming(ctx), 30, "worker")
         # Made (and signed) before the clock starts; stamped now, all within Plain's window.
-        requests = plain_requests(warmup + measured, f"pEv_e{ctx.names.namespace[-8:]}_")
+        requests = plain_requests(warmup + measured, f"pEv_{label}{ctx.names.namespace[-8:]}_")
         pool = Pool("127.0.0.1", port, limit=CONNECTIONS)
         pids = {"ingress": ingress.pid, "worker": worker.pid, "client": os.getpid()}
         if (beam := broker_pid()) is not None:
@@ -92,10 +112,7 @@ async def run_e2e(ctx: BenchContext) -> list[Row]:
             check_running(ingress, "hookq ingress", ingress_log)
             check_running(worker, "hookq worker", worker_log)
             peaks = ingress_rss.peak, worker_rss.peak
-    rows = _rows(ctx, sent[warmup:], calls, peaks)
-    rows[0].figures["cpu"] = cpu_figures(cpu, len(sent))
-    rows[0].figures["connections_opened"] = pool.opened
-    return rows
+    return E2eRun(sent, warmup, calls, peaks, cpu, pool.opened)
 
 
 def cpu_figures(cpu: CpuUse, events: int) -> dict[str, float]:

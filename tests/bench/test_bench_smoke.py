@@ -40,6 +40,9 @@ EXPECTED_ROWS = [
     ("end to end", "HTTP answer"),
     ("memory", "ingress peak RSS at"),
     ("memory", "worker peak RSS at"),
+    ("tracing", "end to end p50 / p99"),
+    ("tracing", "ingress CPU per event"),
+    ("tracing", "worker CPU per event"),
 ]
 
 
@@ -63,7 +66,7 @@ def test_quick_bench_prints_every_row(tmp_path: Path, amqp_url: str, redis_url: 
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -89,4 +92,5 @@ def test_quick_bench_prints_every_row(tmp_path: Path, amqp_url: str, redis_url: 
 
 def test_parts_run_in_their_fixed_order_whatever_the_order_asked() -> None:
     # The worker part binds the events the ingress part counts in its unrouted keeper.
-    assert parse_args(["--parts", "e2e,worker,ingress"]).parts == ["ingress", "worker", "e2e"]
+    asked = parse_args(["--parts", "tracing,e2e,worker,ingress"]).parts
+    assert asked == ["ingress", "worker", "e2e", "tracing"]
