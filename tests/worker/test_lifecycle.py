@@ -133,7 +133,8 @@ async def test_consuming_resumes_after_the_broker_closes_the_connection(
     assert await asyncio.to_thread(close_connections, name) == 1
     await publish_event(channel, names, "evt-b", standard_body())
     await eventually(lambda: finished == ["evt-a", "evt-b"], timeout=30)
-    assert outcome_count(worker.metrics, "robust", Outcome.PROCESSED) == 2
+    # Counted once settled, a moment after the handler returned.
+    await eventually(lambda: outcome_count(worker.metrics, "robust", Outcome.PROCESSED) == 2)
 
 
 async def test_a_connection_lost_mid_handler_neither_interrupts_nor_reruns_it(
@@ -147,12 +148,22 @@ async def test_a_connection_lost_mid_handler_neither_interrupts_nor_reruns_it(
     # must finish and mark done, so that the broker's redelivery is acked as a duplicate.
     started: list[str] = []
     finished: list[str] = []
-    worker = await start_worker(settings, sleeper("no-rerun", 1.5, started, finished))
+    connection_lost = asyncio.Event()
+
+    async def works_on(_event: StandardEvent, ctx: HandlerContext) -> None:
+        started.append(ctx.delivery_id)
+        # Until the connection is gone, however long rabbitmqctl takes to close it.
+        await connection_lost.wait()
+        finished.append(ctx.delivery_id)
+
+    spec = HandlerSpec(name="no-rerun", patterns=("standard.#",), func=works_on, timeout=60.0)
+    worker = await start_worker(settings, spec)
     await publish_event(channel, names, "evt-x", standard_body())
     await eventually(lambda: started == ["evt-x"])
 
     name = f"test-worker:{request.node.name}"  # type: ignore[attr-defined]
     assert await asyncio.to_thread(close_connections, name) == 1
+    connection_lost.set()
     await eventually(lambda: outcome_count(worker.metrics, "no-rerun", Outcome.DUPLICATE) == 1, 30)
     assert started == finished == ["evt-x"]
     assert outcome_count(worker.metrics, "no-rerun", Outcome.PROCESSED) == 1
