@@ -42,6 +42,7 @@ import orjson
 import structlog
 from aio_pika.abc import AbstractConnection
 
+from hookq.display import safe
 from hookq.handlers.api import HandlerSpec
 from hookq.settings import SettingsError
 from hookq.topology import (
@@ -275,9 +276,10 @@ async def orphans(
 
 
 def _foreign_message(names: Names, foreign: Sequence[tuple[HandlerSpec, History]]) -> str:
+    # The owner comes from the stream, which anyone allowed to publish there could write.
     parts = [
         f"handler {spec.name!r} (queue {names.handler_queue(spec.name)}) belongs to "
-        f"{history.owner}, declared since {_iso(history.since)}; this worker defines it in "
+        f"{safe(history.owner)}, declared since {_iso(history.since)}; this worker defines it in "
         f"{spec.origin}"
         for spec, history in foreign
     ]
