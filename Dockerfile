@@ -6,7 +6,7 @@ WORKDIR /app
 
 COPY pyproject.toml README.md ./
 COPY hookq ./hookq
-RUN pip install . && useradd --system --uid 10001 hookq
+RUN pip install ".[tracing]" && useradd --system --uid 10001 hookq
 
 USER hookq
 ENTRYPOINT ["hookq"]

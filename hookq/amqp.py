@@ -12,6 +12,8 @@ import aiormq
 import structlog
 from aio_pika.abc import AbstractRobustConnection
 
+from hookq.connecting import safe_url, until_reachable
+
 log = structlog.get_logger("hookq.amqp")
 
 # Everything a confirmed publish can raise when the broker did not take the message: the
@@ -30,16 +32,6 @@ CONNECT_FAILURES = (OSError, TimeoutError, aiormq.exceptions.AMQPError)
 # Seconds between reconnection attempts of a robust connection: short, because providers
 # retry a 503 for minutes at most, and a worker away from its queues is work piling up.
 RECONNECT_INTERVAL = 1.0
-MAX_RETRY_DELAY = 5.0  # seconds between first-connection attempts, at most
-
-
-def safe_url(url: str) -> str:
-    """The URL without its password, for logs and messages."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    user = f"{unquote(parts.username)}@" if parts.username else ""
-    return f"{parts.scheme}://{user}{host}{port}{parts.path or '/'}"
 
 
 def why_unreachable(exc: BaseException, url: str) -> str:
@@ -72,27 +64,19 @@ async def connect_robust(
     """A robust connection (it re-opens itself, its channels and consumers after an outage),
     waiting for the broker as long as it takes for the first one, with a log line that says
     why every few seconds; the loss and the return of the connection are logged too."""
-    delay, failed = 0.25, False
-    while True:
-        try:
-            connection: AbstractRobustConnection = await aio_pika.connect_robust(
-                url,
-                client_properties={"connection_name": connection_name},
-                reconnect_interval=RECONNECT_INTERVAL,
-                **options,
-            )
-            break
-        except CONNECT_FAILURES as exc:
-            failed = True
-            log.warning(
-                "broker unreachable, retrying",
-                broker=safe_url(url),
-                reason=why_unreachable(exc, url),
-                retry_in=delay,
-            )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, MAX_RETRY_DELAY)
-    log.info("broker connection restored" if failed else "broker connected", broker=safe_url(url))
+
+    async def connect() -> AbstractRobustConnection:
+        connection: AbstractRobustConnection = await aio_pika.connect_robust(
+            url,
+            client_properties={"connection_name": connection_name},
+            reconnect_interval=RECONNECT_INTERVAL,
+            **options,
+        )
+        return connection
+
+    connection = await until_reachable(
+        connect, service="broker", url=url, failures=CONNECT_FAILURES, explain=why_unreachable
+    )
     _log_losses(connection, url)
     return connection
 

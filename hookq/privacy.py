@@ -10,7 +10,8 @@ headers, an error message or a traceback that quoted the payload, a log line's v
   models, listed in its settings class: names, IP addresses, user agents, addresses...);
 - by shape: e-mail addresses (any script), CPFs (punctuated or not, and as JSON numbers),
   phone numbers (international, and national formats such as ``(11) 98765-4321``) and IP
-  addresses, inside any string;
+  addresses (except loopback and private ones: where hookq's broker and Redis live), inside
+  any string;
 - by value: every configured secret, wherever it appears.
 
 Masking is for what people read: queued messages keep everything (handlers need it).
@@ -63,7 +64,7 @@ _CPF = re.compile(r"(?<![\d.\-])(?:\d{3}\.\d{3}\.\d{3}-\d{2}|\d{11})(?![\d\-]|\.
 # "+55 11 98765-4321", "(11) 98765-4321", "11 98765-4321", "(555) 123-4567".
 _PHONE = re.compile(
     r"(?<![\w+])\+\d[\d\s().\-]{6,}\d(?!\d)"
-    r"|(?<![\w(])\(?\d{2,3}\)?[\s.\-]?\d{4,5}[\s.\-]\d{4}(?!\d)"
+    r"|(?<![\w(])\(?\d{2,3}\)?[\s.\-]?\d{3,5}[\s.\-]\d{4}(?!\d)"
 )
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
@@ -108,9 +109,9 @@ class Privacy:
         """Free text: secrets, e-mail addresses, CPFs, phone numbers and IP addresses masked."""
         for secret in self._secrets:
             text = text.replace(secret, MASK)
-        for shape in (_EMAIL, _CPF, _PHONE, _IPV4):
+        for shape in (_EMAIL, _CPF, _PHONE):
             text = shape.sub(MASK, text)
-        return _IPV6.sub(_mask_ipv6, text)
+        return _IPV6.sub(_mask_ip, _IPV4.sub(_mask_ip, text))
 
     def value(self, value: Any) -> Any:
         """A decoded JSON value, a header table or a log line's value, masked at any depth."""
@@ -148,13 +149,21 @@ class Privacy:
         return event_dict
 
 
-def _mask_ipv6(match: re.Match[str]) -> str:
+# Where hookq's own infrastructure lives (a broker, Redis, a proxy): shown, so that operators
+# can read where a connection failed. A customer's address is a public one.
+_INFRASTRUCTURE = tuple(
+    ipaddress.ip_network(net)
+    for net in ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128")
+)
+
+
+def _mask_ip(match: re.Match[str]) -> str:
     candidate = match.group(0)
     try:
-        ipaddress.IPv6Address(candidate)
+        address = ipaddress.ip_address(candidate)
     except ValueError:
-        return candidate  # a time (12:30:00), a MAC-like id...: not an address
-    return MASK
+        return candidate  # a time (12:30:00), a version (1.2.3.400)...: not an address
+    return candidate if any(address in net for net in _INFRASTRUCTURE) else MASK
 
 
 def _looks_like_phone_or_cpf(value: str) -> bool:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 import redis.exceptions
 import structlog
 from redis.asyncio.retry import Retry as RedisRetry
 from redis.backoff import NoBackoff
+
+from hookq.connecting import until_reachable
 
 log = structlog.get_logger("hookq.redis")
 
@@ -23,7 +25,6 @@ REDIS_DOWN = (
 )
 # What makes a first connection fail: down, or refusing us (a password, a database number).
 REDIS_REFUSING = (*REDIS_DOWN, redis.exceptions.ResponseError)
-MAX_RETRY_DELAY = 5.0
 
 
 def redis_client(url: str) -> aioredis.Redis:
@@ -36,13 +37,6 @@ def redis_client(url: str) -> aioredis.Redis:
         retry=RedisRetry(NoBackoff(), 1),
         health_check_interval=30,
     )
-
-
-def safe_url(url: str) -> str:
-    parts = urlsplit(url)
-    user = f"{unquote(parts.username)}@" if parts.username else ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{user}{parts.hostname or ''}{port}{parts.path}"
 
 
 def why_unreachable(exc: BaseException, url: str) -> str:
@@ -66,20 +60,11 @@ def why_unreachable(exc: BaseException, url: str) -> str:
 
 async def wait_for_redis(client: aioredis.Redis, url: str) -> None:
     """Until Redis answers a ping, with a log line every few seconds saying why it does not."""
-    delay, failed = 0.25, False
-    while True:
-        try:
-            async with asyncio.timeout(5.0):
-                await client.ping()
-            break
-        except REDIS_REFUSING as exc:
-            failed = True
-            log.warning(
-                "redis unreachable, retrying",
-                redis=safe_url(url),
-                reason=why_unreachable(exc, url),
-                retry_in=delay,
-            )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, MAX_RETRY_DELAY)
-    log.info("redis connection restored" if failed else "redis connected", redis=safe_url(url))
+
+    async def ping() -> None:
+        async with asyncio.timeout(5.0):
+            await client.ping()
+
+    await until_reachable(
+        ping, service="redis", url=url, failures=REDIS_REFUSING, explain=why_unreachable
+    )

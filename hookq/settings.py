@@ -111,6 +111,15 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown source(s) {unknown}; known: {', '.join(PROVIDERS)}")
         return value
 
+    @field_validator("otel_traces_exporter")
+    @classmethod
+    def _known_exporters(cls, value: str) -> str:
+        names = [name.strip().lower() for name in value.split(",") if name.strip()] or ["none"]
+        unknown = sorted(set(names) - {"otlp", "console", "none"})
+        if unknown:
+            raise ValueError(f"unknown exporter(s) {unknown}: hookq supports otlp, console, none")
+        return ",".join(names)
+
     @field_validator("amqp_url")
     @classmethod
     def _amqp_scheme(cls, value: str) -> str:
@@ -172,8 +181,14 @@ def load_settings(**overrides: object) -> Settings:
 
 
 def _explain(exc: ValidationError, prefix: str) -> str:
-    lines = [
-        f"{prefix}{str(err['loc'][0]).upper() if err['loc'] else ''}: {err['msg']}"
-        for err in exc.errors()
-    ]
+    lines = [f"{_variable(err['loc'], prefix)}: {err['msg']}" for err in exc.errors()]
     return "invalid settings:\n  " + "\n  ".join(lines)
+
+
+def _variable(loc: tuple[int | str, ...], prefix: str) -> str:
+    """The environment variable of an error's field: its own name where it has one (the
+    ``OTEL_*`` variables), else the prefix and the field."""
+    if not loc:
+        return prefix
+    name = str(loc[0])
+    return name if name.isupper() else f"{prefix}{name.upper()}"

@@ -107,6 +107,23 @@ def check_pattern(pattern: str) -> None:
         )
 
 
+def topic_matches(pattern: str, routing_key: str) -> bool:
+    """Whether a topic ``pattern`` (``*`` one word, ``#`` zero or more) matches ``routing_key``,
+    as RabbitMQ decides it."""
+    return _match(pattern.split("."), routing_key.split("."))
+
+
+def _match(pattern: list[str], words: list[str]) -> bool:
+    if not pattern:
+        return not words
+    head, rest = pattern[0], pattern[1:]
+    if head == "#":
+        return any(_match(rest, words[i:]) for i in range(len(words) + 1))
+    if not words:
+        return False
+    return (head == "*" or head == words[0]) and _match(rest, words[1:])
+
+
 def _quorum(names: Names, dead_letter_to: str) -> dict[str, FieldValue]:
     # reject-publish: a full queue refuses (our confirm fails and we retry) instead of
     # silently dropping its oldest message; at-least-once: dead-lettering survives failures.

@@ -13,9 +13,11 @@ defined; the same function found twice (re-exported, or listed twice) counts onc
 Everything that would make the worker misbehave later fails here instead, as ``RegistryError``
 naming the culprit: a module that does not import, an entry point that does not load, a module
 with no handler, an invalid name or pattern (raised by ``@handler`` while the module imports),
-two functions claiming one name, and a handler the worker could not call. That last one is an
-error rather than a warning: a handler that is not an ``async def`` taking ``(event, ctx)``
-would fail on every event, turning the whole stream into retries and dead letters.
+two functions claiming one name, a handler the worker could not call, and a handler whose
+event annotation cannot receive every event its patterns bind (``hookq.handlers.annotations``).
+Each is an error rather than a warning: a handler that is not an ``async def`` taking
+``(event, ctx)`` would fail on every event, turning the whole stream into retries and dead
+letters, and one typed for events it does not get would fail on some.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
 
 from hookq.handlers import builtin
+from hookq.handlers.annotations import AnnotationMismatch, check_annotation
 from hookq.handlers.api import HandlerSpec, spec_of
 from hookq.settings import Settings, env_name
 
@@ -106,6 +109,10 @@ class _Found:
                 "give one of them another name= (it names its queues)"
             )
         _check_callable(spec)
+        try:
+            check_annotation(spec)
+        except AnnotationMismatch as exc:
+            raise RegistryError(str(exc)) from None
         self.specs[spec.name] = spec
         self._via[spec.name] = via
 

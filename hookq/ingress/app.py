@@ -32,6 +32,9 @@ PUBLISHER_KEY = web.AppKey("publisher", Publisher)
 METRICS_KEY = web.AppKey("metrics", IngressMetrics)
 SETTINGS_KEY = web.AppKey("settings", Settings)
 BUDGET_KEY = web.AppKey("budget", BodyBudget)
+# The trace context to put in the message, when tracing is on (hookq.tracing).
+TRACE_KEY = web.RequestKey("trace", dict[str, str])
+WEBHOOK_ROUTE = "/webhooks/{source}"
 
 
 def json_response(status: int, payload: Mapping[str, object], **headers: str) -> web.Response:
@@ -104,7 +107,7 @@ async def _receive_body(
 
     started = time.perf_counter()
     try:
-        await publisher.publish(source.name, accepted, received_at)
+        await publisher.publish(source.name, accepted, received_at, request.get(TRACE_KEY))
     except BrokerUnavailable as exc:
         log.warning(
             "broker did not confirm",
@@ -121,6 +124,26 @@ async def _receive_body(
     request.app[METRICS_KEY].observe_publish(source.name, time.perf_counter() - started)
     # Exactly 200 (not 202): LiveChat counts anything else as a failed delivery.
     return json_response(200, {"delivery_id": accepted.delivery_id})
+
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def traced(handler: Handler) -> Handler:
+    """``handler`` inside the ingress's server span, which continues the caller's
+    ``traceparent`` (or starts a trace) and whose context travels in the message headers.
+    Only built when tracing is on: off, a request pays nothing for it."""
+    from hookq import tracing
+
+    async def receive(request: web.Request) -> web.Response:
+        source = request.match_info["source"]
+        with tracing.receiving(request.headers, source, WEBHOOK_ROUTE) as (span, carrier):
+            request[TRACE_KEY] = carrier
+            response = await handler(request)
+            span.set_attribute("http.response.status_code", response.status)
+            return response
+
+    return receive
 
 
 # What aiohttp raises for a request no route takes, as JSON codes.
@@ -171,12 +194,18 @@ def create_app(
     # The body limit is ``read_body``'s; aiohttp's own (client_max_size) applies to reads the
     # ingress does not make.
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[json_errors])
+    if settings.tracing_enabled:
+        from hookq import tracing
+
+        tracing.configure(settings)
     app[SETTINGS_KEY] = settings
     app[BUDGET_KEY] = BodyBudget(settings.max_bodies_in_flight_bytes)
     app[SOURCES_KEY] = sources
     app[PUBLISHER_KEY] = publisher
     app[METRICS_KEY] = metrics or IngressMetrics()
-    app.router.add_post("/webhooks/{source}", receive_webhook)
+    app.router.add_post(
+        WEBHOOK_ROUTE, traced(receive_webhook) if settings.tracing_enabled else receive_webhook
+    )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import aio_pika
 import structlog
@@ -110,7 +110,13 @@ class Publisher:
         self._next_channel = itertools.cycle(channels)
         log.info("broker connected", channels=len(channels))
 
-    async def publish(self, source: str, accepted: Accepted, received_at: float) -> None:
+    async def publish(
+        self,
+        source: str,
+        accepted: Accepted,
+        received_at: float,
+        trace: Mapping[str, str] | None = None,
+    ) -> None:
         channel = next(self._next_channel)
         connection = self._connection
         # ``ready`` for this publish only: its channel, not every channel (per request, bench/).
@@ -127,6 +133,7 @@ class Publisher:
             accepted.delivery_id,
             received_at,
             accepted.provider_headers,
+            trace,
         )
         # The AMQP properties are built once, here, and handed to aiormq: an aio_pika.Message
         # (whose every attribute set is a Python-level check) and Exchange.publish (which builds

@@ -53,6 +53,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     # Imported here, not above: `hookq --help` must not load aio-pika, structlog, redis.
     from hookq.handlers.registry import RegistryError, discover
     from hookq.runtime import run
+    from hookq.worker.hook_registry import HookError, team_hooks
     from hookq.worker.runner import check_timeouts, select, serve
 
     if args.prefetch is not None and args.prefetch < 1:
@@ -77,5 +78,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"hookq worker: --adopt {', '.join(not_run)}: not run here", file=sys.stderr)
         return EXIT_USAGE
     check_timeouts(specs, settings)  # a SettingsError: hookq.cli prints it, exit 2
-    run(serve(settings, specs, args.prefetch, adopt=args.adopt, deployed=list(discovered)))
+    try:
+        hooks = team_hooks(settings)
+    except HookError as exc:
+        print(f"hookq worker: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    run(serve(settings, specs, args.prefetch, hooks, adopt=args.adopt, deployed=list(discovered)))
     return EXIT_OK

@@ -42,7 +42,25 @@ class RedisGate:
         self._up = asyncio.Event()
         self._up.set()
         self._probe: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None
         self.outages = 0
+
+    def watch(self, interval: float = 5.0) -> None:
+        """Ping Redis every ``interval`` seconds while it is up: an outage is then noticed (and
+        ``/readyz`` says so) even while no message needs Redis."""
+        if self._watch is None:
+            self._watch = asyncio.create_task(self._watch_until_closed(interval))
+
+    async def _watch_until_closed(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            if not self._up.is_set():
+                continue  # the probe is at work
+            try:
+                async with asyncio.timeout(self._ping_timeout):
+                    await self._client.ping()
+            except REDIS_DOWN as exc:
+                self._close(exc)
 
     @property
     def available(self) -> bool:
@@ -88,7 +106,8 @@ class RedisGate:
             return
 
     async def close(self) -> None:
-        if self._probe is not None and not self._probe.done():
-            self._probe.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._probe
+        for task in (self._probe, self._watch):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task

@@ -107,7 +107,9 @@ class Worker:
 
     async def start(self) -> None:
         """Wait for Redis and the broker, declare every handler's topology and consume."""
+        log.info("worker hooks", hooks=[hook.name for hook in self.hooks.all])
         await wait_for_redis(self._redis, self.settings.redis_url)
+        self.gate.watch()
         self._connection = await connect_robust(self.settings.amqp_url, self._connection_name)
         # Recorded first, so that a foreign handler is refused before its queue is bound;
         # bindings no longer declared are removed once the queues are declared.
@@ -202,13 +204,14 @@ async def serve(
     settings: Settings,
     specs: Mapping[str, HandlerSpec],
     prefetch: int | None,
+    hooks: Sequence[Hook] | None = None,
     *,
     adopt: Collection[str] = (),
     deployed: Collection[str] | None = None,
 ) -> None:
     """Run a worker until SIGTERM or SIGINT, with its health and metrics endpoint, which is
     bound before any connection is made: a port in use fails at once (``SettingsError``)."""
-    worker = Worker(settings, specs, prefetch=prefetch, adopt=adopt, deployed=deployed)
+    worker = Worker(settings, specs, prefetch=prefetch, hooks=hooks, adopt=adopt, deployed=deployed)
     health: web.AppRunner | None = None
     if settings.worker_metrics_port:
         health = await serve_health(

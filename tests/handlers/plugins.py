@@ -108,15 +108,16 @@ def write_distribution(
     directory: Path,
     distribution: str,
     entry_points: Mapping[str, str],
+    group: str = ENTRY_POINT_GROUP,
 ) -> Path:
     """An installed distribution's metadata declaring ``entry_points`` (name -> object
-    reference, ``module`` or ``module:function``) in the ``hookq.handlers`` group."""
+    reference, ``module`` or ``module:function``) in ``group`` (``hookq.handlers``)."""
     info = directory / f"{distribution.replace('-', '_')}-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text(
         f"Metadata-Version: 2.1\nName: {distribution}\nVersion: 1.0\n", encoding="utf-8"
     )
-    lines = [f"[{ENTRY_POINT_GROUP}]", *(f"{k} = {v}" for k, v in entry_points.items())]
+    lines = [f"[{group}]", *(f"{k} = {v}" for k, v in entry_points.items())]
     (info / "entry_points.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return info
 

@@ -82,14 +82,27 @@ def test_aborted_uploads_do_not_pin_memory(ingress: tuple[Spawned, int]) -> None
     after: list[int] = []
     for _ in range(5):
         attacks.aborted_uploads(port, 200, MIB)
-        time.sleep(0.5)
+        settle(process.pid)
         after.append(process.rss_bytes())
     SUMMARY.fuzz_cases += 1000
     assert latencies(port, 3, 0.0)
     growth = [(rss - idle_rss) / MIB for rss in after]
     print(f"aborted uploads: idle {idle_rss / MIB:.0f} MiB, after each round {growth} MiB more")
     assert max(after) - idle_rss < GROWTH_BOUND, f"MiB over idle per round: {growth}"
-    assert after[-1] - after[1] < 10 * MIB, f"MiB over idle per round: {growth}"
+    # Pinned, each round kept its 200 MiB (the red team's 2.2 GB); freed, later rounds reuse
+    # the memory of the first. 30 MiB over three rounds is allocator noise on a loaded
+    # machine (5 to 21 MiB seen), a twentieth of what one pinned round would add.
+    assert after[-1] - after[1] < 30 * MIB, f"MiB over idle per round: {growth}"
+
+
+def settle(pid: int, timeout: float = 10.0) -> None:
+    """Until the process holds no connection from an attack (they are all closed)."""
+    process = psutil.Process(pid)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sum(1 for c in process.net_connections("tcp") if c.raddr) <= 1:
+            return
+        time.sleep(0.1)
 
 
 def test_held_bodies_are_bounded_and_small_webhooks_still_pass(

@@ -1,8 +1,8 @@
 """Publishing test events exactly as the ingress does, and reading queues back.
 
-``publish_event`` sets the ingress's headers (``Header.SOURCE``, ``EVENT_TYPE``, ``DELIVERY_ID``,
-``RECEIVED_AT``, ``PROVIDER_HEADERS``), a unique message id (or the one given, to stage a
-redelivery) and publishes persistent, confirmed, to ``<ns>.events`` with routing key
+``publish_event`` sets the ingress's headers (``hookq.message.event_headers``: source, event
+type, delivery id, time received, provider headers), a unique message id (or the one given, to
+stage a redelivery) and publishes persistent, confirmed, to ``<ns>.events`` with routing key
 ``<source>.<event type>``. ``standard_body`` builds a valid Standard Webhooks payload whose extra
 fields a recording handler (``tests.support.handlers``) reads as instructions.
 ``outcome_count`` reads back how a worker's handler ended them, from its metrics.
@@ -21,7 +21,7 @@ import aio_pika
 import orjson
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, FieldValue
 
-from hookq.message import Header
+from hookq.message import event_headers
 from hookq.topology import Names, declare_exchanges
 from hookq.worker.metrics import WorkerMetrics
 from hookq.worker.outcomes import Outcome
@@ -64,14 +64,9 @@ async def publish_event(
     """Publish one event (``channel`` must have publisher confirms); returns its message id."""
     events, _direct = await declare_exchanges(channel, names)
     message_id = message_id or uuid.uuid4().hex
-    headers: dict[str, FieldValue] = {
-        Header.SOURCE: source,
-        Header.EVENT_TYPE: event_type,
-        Header.DELIVERY_ID: delivery_id,
-        Header.RECEIVED_AT: time.time(),
-        Header.PROVIDER_HEADERS: {"webhook-id": delivery_id},
-        **(extra_headers or {}),
-    }
+    headers = event_headers(
+        source, event_type, delivery_id, time.time(), {"webhook-id": delivery_id}
+    ) | (extra_headers or {})
     message = aio_pika.Message(
         body,
         content_type="application/json",

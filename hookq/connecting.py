@@ -1,0 +1,56 @@
+"""Reaching a service at start-up (the broker, Redis, PostgreSQL): wait as long as it takes,
+saying every few seconds which service and why it refuses, and say when it answers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+from urllib.parse import unquote, urlsplit
+
+import structlog
+
+T = TypeVar("T")
+
+log = structlog.get_logger("hookq.connecting")
+
+FIRST_DELAY = 0.25
+MAX_DELAY = 5.0  # seconds between attempts, at most: a refusal is logged this often
+
+
+def safe_url(url: str) -> str:
+    """A service's URL without its password, for logs and messages."""
+    parts = urlsplit(url)
+    user = f"{unquote(parts.username)}@" if parts.username else ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{user}{parts.hostname or ''}{port}{parts.path}"
+
+
+async def until_reachable(
+    connect: Callable[[], Awaitable[T]],
+    *,
+    service: str,
+    url: str,
+    failures: tuple[type[BaseException], ...],
+    explain: Callable[[BaseException, str], str],
+) -> T:
+    """``connect()``'s result, retried with backoff while it raises one of ``failures``;
+    ``explain(exc, url)`` says why, in the log line of each attempt."""
+    delay, failed = FIRST_DELAY, False
+    where = {service: safe_url(url)}
+    while True:
+        try:
+            result = await connect()
+        except failures as exc:
+            failed = True
+            log.warning(
+                f"{service} unreachable, retrying",
+                reason=explain(exc, url),
+                retry_in=delay,
+                **where,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_DELAY)
+            continue
+        log.info(f"{service} connection restored" if failed else f"{service} connected", **where)
+        return result
