@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import structlog
 from aio_pika.abc import AbstractChannel, AbstractQueue, AbstractRobustConnection, ConsumerTag
 from aiohttp import web
 
 from hookq.amqp import connect_robust
+from hookq.declarations import declaring
 from hookq.handlers.api import HandlerSpec
 from hookq.redis_client import redis_client, wait_for_redis
 from hookq.settings import Settings, SettingsError, env_name
@@ -62,9 +63,14 @@ class Worker:
         metrics: WorkerMetrics | None = None,
         hooks: Sequence[Hook] | None = None,
         connection_name: str = "hookq-worker",
+        adopt: Collection[str] = (),
+        deployed: Collection[str] | None = None,
     ) -> None:
         """``hooks``: a team's hooks (default: those of ``HOOKQ_HOOKS`` and the entry points);
-        the built-ins (tracing when on, metrics) are added around them."""
+        the built-ins (tracing when on, metrics) are added around them. ``adopt``: handlers
+        whose queue this worker takes over from another origin; ``deployed``: every handler of
+        this deployment (default: ``specs``), so that the others recorded are orphans
+        (``hookq.declarations``)."""
         check_timeouts(specs, settings)
         self.settings = settings
         self.specs = dict(specs)
@@ -84,6 +90,8 @@ class Worker:
         )
         self._validator = Validator(self._sources)
         self._connection_name = connection_name
+        self._adopt = frozenset(adopt)
+        self._deployed = frozenset(self.specs if deployed is None else deployed)
         self._redis = redis_client(settings.redis_url)
         self.gate = RedisGate(self._redis, self.in_flight, on_change=self._redis_changed)
         self._dedupe = Dedupe(
@@ -103,8 +111,18 @@ class Worker:
         await wait_for_redis(self._redis, self.settings.redis_url)
         self.gate.watch()
         self._connection = await connect_robust(self.settings.amqp_url, self._connection_name)
-        for spec in self.specs.values():
-            await self._consume(self._connection, spec)
+        # Recorded first, so that a foreign handler is refused before its queue is bound;
+        # bindings no longer declared are removed once the queues are declared.
+        async with declaring(
+            self.settings.amqp_url,
+            f"{self._connection_name}-declarations",
+            self.names,
+            self.specs,
+            adopt=self._adopt,
+            deployed=self._deployed,
+        ):
+            for spec in self.specs.values():
+                await self._consume(self._connection, spec)
         self._started = True
         log.info("worker consuming", handlers=sorted(self.specs), prefetch=self._prefetch)
 
@@ -187,10 +205,13 @@ async def serve(
     specs: Mapping[str, HandlerSpec],
     prefetch: int | None,
     hooks: Sequence[Hook] | None = None,
+    *,
+    adopt: Collection[str] = (),
+    deployed: Collection[str] | None = None,
 ) -> None:
     """Run a worker until SIGTERM or SIGINT, with its health and metrics endpoint, which is
     bound before any connection is made: a port in use fails at once (``SettingsError``)."""
-    worker = Worker(settings, specs, prefetch=prefetch, hooks=hooks)
+    worker = Worker(settings, specs, prefetch=prefetch, hooks=hooks, adopt=adopt, deployed=deployed)
     health: web.AppRunner | None = None
     if settings.worker_metrics_port:
         health = await serve_health(
