@@ -156,12 +156,17 @@ class InboxClaim:
             return error
         if error is None:
             return await self._commit()
-        if self._lost(error):
+        # Only our own connection's loss is an outage: a handler's OSError or TimeoutError may
+        # come from anything it calls.
+        if self._connection.is_closed():
             await self._give_up(error)
         try:
             await self._savepoint.rollback()
         except Exception as exc:
-            await self._give_up(exc)
+            if self._lost(exc):
+                await self._give_up(exc)
+            self._drop()  # unusable: its transaction (the row too) ends with it
+            return error
         self._state = _State.FAILED
         return error
 
@@ -170,6 +175,7 @@ class InboxClaim:
             # Fails if an error the handler caught aborted the transaction: COMMIT would then
             # roll back without a word, and the ack would lose the event.
             await self._savepoint.commit()
+            await self._transaction.commit()
         except asyncpg.InFailedSQLTransactionError:
             await self._end(rollback=True)
             return TransactionAborted(
@@ -177,11 +183,8 @@ class InboxClaim:
                 "nothing it wrote was committed"
             )
         except Exception as exc:
-            await self._give_up(exc)
-        try:
-            await self._transaction.commit()
-        except Exception as exc:
             if self._lost(exc):
+                # Committed or not, we cannot know: the redelivery finds the row, or runs it.
                 await self._give_up(exc)
             # Refused at commit (a deferred constraint, a serialization failure): the handler's
             # failure, nothing was committed.
@@ -220,11 +223,13 @@ class InboxClaim:
 
     async def _give_up(self, error: BaseException) -> NoReturn:
         """PostgreSQL failed under the run: not the handler's doing, no attempt counted."""
+        self._drop()
+        await self._inbox.outage(error)
+        raise Requeue(f"postgresql unavailable: {type(error).__name__}")
+
+    def _drop(self) -> None:
         self._state = _State.ENDED
         self._connection.terminate()
-        if self._inbox.gate.is_down(error) or self._connection.is_closed():
-            await self._inbox.outage(error)
-        raise Requeue(f"postgresql unavailable: {type(error).__name__}")
 
     async def _end(self, *, rollback: bool) -> None:
         if self._state is _State.ENDED:

@@ -93,6 +93,9 @@ class Inbox:
     ) -> None:
         """Roll back and return the connection; one that does not answer is dropped instead
         (its transaction dies with it)."""
+        if not connection.is_closed() and not connection.is_in_transaction():
+            await self.give_back(connection)  # ended already (a COMMIT that failed ends it)
+            return
         try:
             async with asyncio.timeout(ROLLBACK_TIMEOUT):
                 await transaction.rollback()
