@@ -45,8 +45,12 @@ async def migrated(pg_settings: Settings, db: asyncpg.Connection) -> Settings:
 
 
 async def create_effects(db: asyncpg.Connection, namespace: str) -> None:
+    """``effects`` (written through ctx.db) and ``starts`` (a handler's runs, committed apart)."""
     await db.execute(
         f"CREATE TABLE IF NOT EXISTS {quoted(namespace)}.effects ("
         " handler text NOT NULL, delivery_id text NOT NULL, attempt integer NOT NULL,"
-        " pid integer NOT NULL, note text, at timestamptz NOT NULL DEFAULT clock_timestamp())"
+        " pid integer NOT NULL, note text, at timestamptz NOT NULL DEFAULT clock_timestamp());"
+        f"CREATE TABLE IF NOT EXISTS {quoted(namespace)}.starts ("
+        " delivery_id text NOT NULL, pid integer NOT NULL, attempt integer NOT NULL,"
+        " at timestamptz NOT NULL DEFAULT clock_timestamp())"
     )
