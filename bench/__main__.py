@@ -3,8 +3,10 @@
     python -m bench                       # every part, 10 s load runs (a few minutes)
     python -m bench --quick               # every part, briefly: proves the harness works
     python -m bench --parts ingress,e2e --duration 20
+    python -m bench --parts inbox         # the transactional handler against the Redis-deduped
 
-Needs the local RabbitMQ and Redis (or --amqp-url/--redis-url) and wrk (apt-get install wrk).
+Needs the local RabbitMQ and Redis (or --amqp-url/--redis-url) and wrk (apt-get install wrk);
+the inbox part, which runs only when asked for, PostgreSQL (--postgres-url) and py-spy.
 Everything runs in a namespace of its own (``bench-<hex>``), deleted at the end, with every
 process it started. The table and raw figures are saved under ``bench/results/``.
 """
@@ -27,6 +29,8 @@ from hookq.settings import Settings
 from hookq.topology import Names
 
 PARTS = ("validation", "ingress", "worker", "e2e")
+OPTIONAL_PARTS = ("inbox",)  # not in the default run: it needs PostgreSQL
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 RESULTS = Path(__file__).resolve().parent / "results"
 
 Part = Callable[[BenchContext], Awaitable[list[Row]]]
@@ -37,7 +41,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per load run")
     parser.add_argument("--quick", action="store_true", help="1 s runs, small queues: CI smoke")
-    parser.add_argument("--parts", default=",".join(PARTS), help=f"comma list of {PARTS}")
+    parser.add_argument(
+        "--parts", default=",".join(PARTS), help=f"comma list of {PARTS + OPTIONAL_PARTS}"
+    )
     parser.add_argument("--concurrency", type=int, default=64, help="wrk connections")
     parser.add_argument(
         "--rounds", type=int, default=3, help="runs per server or consumer, alternated (median)"
@@ -52,15 +58,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--amqp-url", default=defaults.amqp_url)
     parser.add_argument("--redis-url", default=defaults.redis_url)
+    parser.add_argument("--postgres-url", default=defaults.postgres_url or LOCAL_POSTGRES)
     parser.add_argument("--results", type=Path, default=RESULTS, help="where tables are saved")
     args = parser.parse_args(argv)
     wanted = {p.strip() for p in args.parts.split(",") if p.strip()}
-    unknown = wanted - set(PARTS)
+    unknown = wanted - set(PARTS + OPTIONAL_PARTS)
     if unknown:
-        parser.error(f"unknown part(s) {sorted(unknown)}; known: {', '.join(PARTS)}")
+        known = ", ".join(PARTS + OPTIONAL_PARTS)
+        parser.error(f"unknown part(s) {sorted(unknown)}; known: {known}")
     # Always in PARTS order: the worker's queues bind the events the ingress part publishes,
     # so an ingress part run after them would find its unrouted keeper empty.
-    args.parts = [p for p in PARTS if p in wanted]
+    args.parts = [p for p in PARTS + OPTIONAL_PARTS if p in wanted]
     if args.quick:
         args.duration, args.worker_events, args.rounds = 1.0, 1000, 1
     return args
@@ -80,6 +88,10 @@ def part_function(name: str) -> Part:
         from bench.worker_bench import run_worker
 
         return run_worker
+    if name == "inbox":
+        from bench.inbox_bench import run_inbox
+
+        return run_inbox
     from bench.e2e import run_e2e
 
     return run_e2e
@@ -97,6 +109,11 @@ async def run_parts(ctx: BenchContext, parts: list[str]) -> list[Row]:
                 rows.append(failed(name, "(part did not complete)", exc))
             print(f"bench: {name} {time.monotonic() - started:.0f}s", file=sys.stderr, flush=True)
     finally:
+        for cleanup in ctx.cleanups:
+            try:
+                await cleanup(ctx)
+            except Exception as exc:
+                print(f"bench: cleanup failed: {exc!r}", file=sys.stderr)
         await broker.cleanup(ctx.amqp_url, ctx.redis_url, ctx.names, ctx.declared_queues)
     return rows
 
@@ -120,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         warmup=not args.quick,
         rounds=max(1, args.rounds),
         prefetch=args.prefetch,
+        postgres_url=args.postgres_url,
     )
     meta = {
         "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
