@@ -225,7 +225,7 @@ class InboxClaim:
         """PostgreSQL failed under the run: not the handler's doing, no attempt counted."""
         self._drop()
         await self._inbox.outage(error)
-        raise Requeue(f"postgresql unavailable: {type(error).__name__}")
+        raise Requeue(f"postgresql unavailable: {type(error).__name__}") from None
 
     def _drop(self) -> None:
         self._state = _State.ENDED

@@ -51,7 +51,8 @@ def postgres_down(exc: BaseException) -> bool:
             and ("closed" in str(current) or "lost" in str(current))
         ):
             return True
-        current = current.__cause__ or current.__context__
+        suppressed = current.__suppress_context__
+        current = current.__cause__ or (None if suppressed else current.__context__)
     return False
 
 

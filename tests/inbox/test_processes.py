@@ -149,3 +149,10 @@ async def _count(rows: Awaitable[Sized], n: int) -> bool:
 
 async def _not(check: Awaitable[bool]) -> bool:
     return not await check
+
+
+def test_transactional_handlers_without_a_postgres_url_refuse_to_start(settings: Settings) -> None:
+    done = run_worker_command(worker_env(settings, handler_modules=HANDLERS))
+    assert done.returncode == 2
+    assert "HOOKQ_POSTGRES_URL is not set: transactional handlers need PostgreSQL" in done.stderr
+    assert "tx-recorder" in done.stderr
