@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -18,6 +17,7 @@ from hookq.inbox.migrations import migrate
 from hookq.settings import Settings
 from hookq.topology import Names
 from hookq.worker.outcomes import Outcome
+from hookq.worker.runner import Worker
 from tests.inbox.conftest import create_effects
 from tests.inbox.private_postgres import PrivatePostgres
 from tests.inbox.support import effect_spec, effects
@@ -100,11 +100,7 @@ async def test_a_worker_of_transactional_handlers_only_needs_no_redis(
     assert len(await effects(db, migrated.namespace, "tx-alone")) == 1
 
 
-async def test_a_worker_waiting_for_postgres_says_so(
-    settings: Settings, start_worker: StartWorker, tmp_path: Path
-) -> None:
-    from hookq.worker.runner import Worker
-
+async def test_a_worker_waiting_for_postgres_says_so(settings: Settings) -> None:
     down = settings.model_copy(
         update={"postgres_url": f"postgresql://postgres@127.0.0.1:{free_port()}/postgres"}
     )
