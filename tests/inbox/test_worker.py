@@ -285,3 +285,32 @@ async def test_a_row_held_past_the_handler_timeout_is_retried_later_for_the_same
         await holder.close()
     # Waiting for the row was not a run: the copy came back for the same attempt.
     assert [r["attempt"] for r in await effects(db, ns, "tx-busy")] == [1]
+
+
+async def test_a_handler_may_nest_a_savepoint_and_recover_inside_it(
+    migrated: Settings,
+    names: Names,
+    channel: AbstractChannel,
+    start_worker: StartWorker,
+    db: asyncpg.Connection,
+) -> None:
+    ns = migrated.namespace
+
+    async def nested(ctx: HandlerContext) -> None:
+        assert ctx.db is not None
+        # As the docs say: a nested block is a savepoint; its error, caught, undoes it alone.
+        with contextlib.suppress(asyncpg.DivisionByZeroError):
+            async with ctx.db.transaction():
+                await ctx.db.execute(
+                    f"INSERT INTO {quoted(ns)}.effects (handler, delivery_id, attempt, pid, note)"
+                    " VALUES ('tx-nested', $1, 0, 0, 'undone')",
+                    ctx.delivery_id,
+                )
+                await ctx.db.execute("SELECT 1 / 0")
+
+    worker = await start_worker(migrated, effect_spec("tx-nested", ns, then=nested))
+    await publish_event(channel, names, "evt-n", standard_body())
+
+    await eventually(settled(worker, "tx-nested", Outcome.PROCESSED, 1))
+    assert outcome_count(worker.metrics, "tx-nested", Outcome.RETRIED) == 0
+    assert [(r["attempt"], r["note"]) for r in await effects(db, ns, "tx-nested")] == [(1, "")]
