@@ -15,9 +15,8 @@ import orjson
 import pytest
 import redis
 
-from bench.__main__ import parse_args
+from bench.__main__ import PARTS, parse_args
 from bench.broker import listed_names
-from bench.__main__ import PARTS
 from bench.report import COLUMNS
 
 REPO = Path(__file__).resolve().parents[2]
