@@ -4,13 +4,16 @@ the tests it shows pass (run with hookq.testing)."""
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import re
 import sys
 import textwrap
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from pydantic import AliasChoices
@@ -111,7 +114,7 @@ def test_the_readme_has_a_handler_and_its_tests(readme_modules: dict[str, Module
 
 
 async def test_every_readme_handler_succeeds_on_every_example_it_binds(
-    readme_modules: dict[str, ModuleType],
+    readme_modules: dict[str, ModuleType], postgres_url: str
 ) -> None:
     for spec in readme_handlers(readme_modules):
         bound = [
@@ -122,8 +125,29 @@ async def test_every_readme_handler_succeeds_on_every_example_it_binds(
         ]
         assert bound, f"{spec.name}: binds no catalogued event type"
         for name, event_type in bound:
-            result = await run_handler(spec, name, event_type)
+            async with readme_database(postgres_url, spec) as db:
+                result = await run_handler(spec, name, event_type, db=db)
             assert result.done, f"{spec.name} on {name}.{event_type}: {result.outcome} {result}"
+
+
+@contextlib.asynccontextmanager
+async def readme_database(url: str, spec: HandlerSpec) -> AsyncIterator[Any]:
+    """For a transactional handler, a connection in a transaction with the README's tables
+    (rolled back after); None for the others."""
+    if not spec.transactional:
+        yield None
+        return
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        transaction = connection.transaction()
+        await transaction.start()
+        await connection.execute("CREATE TEMP TABLE threads (id text PRIMARY KEY, title text)")
+        yield connection
+        await transaction.rollback()
+    finally:
+        await connection.close()
 
 
 async def test_the_readme_tests_of_its_handler_pass(

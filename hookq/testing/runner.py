@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from aio_pika.abc import AbstractIncomingMessage, FieldValue
 from pydantic import BaseModel
@@ -40,6 +40,9 @@ from hookq.worker.inflight import InFlight
 from hookq.worker.outcomes import Claim, Ending, Outcome, Requeue, RetryLater, Settler
 from hookq.worker.pipeline import Pipeline
 from hookq.worker.validation import Validator
+
+if TYPE_CHECKING:
+    from hookq.handlers.api import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +87,14 @@ async def run_handler(
     hooks: Sequence[Hook] = (),
     settings: SourceSettings | None = None,
     now: float | None = None,
+    db: Database | None = None,
 ) -> Result:
     """Run ``handler`` (a ``@handler`` function or its spec) on ``source``'s ``event_type``: the
     catalogue's example, or ``payload``. ``attempt``: the run it is (1 the first; the last,
     ``max_attempts``, dead-letters on failure). ``hooks``: the worker hooks to run around it.
     ``settings``: the source's settings, where they change the request (see ``signed_request``).
+    ``db``: what a transactional handler writes through (``ctx.db``): an asyncpg connection,
+    in a transaction of the caller's (roll it back to leave nothing behind).
 
     Raises what would stop it before it runs in a worker: ``AnnotationMismatch`` when its event
     annotation cannot take every event its patterns bind (discovery refuses it), ``ValueError``
@@ -105,6 +111,11 @@ async def run_handler(
         )
     if not 1 <= attempt <= spec.max_attempts:
         raise ValueError(f"attempt must be 1 to {spec.max_attempts} (its max_attempts)")
+    if spec.transactional and db is None:
+        raise ValueError(
+            f"handler {spec.name!r} is transactional: pass db=, an asyncpg connection in a "
+            "transaction of yours (ctx.db in the worker)"
+        )
     request = signed_request(source, event_type, payload, settings=settings, now=now)
     accepted = request.accepted
     headers = event_headers(
@@ -124,7 +135,7 @@ async def run_handler(
     pipeline = Pipeline(
         dataclasses.replace(spec, func=functools.partial(_watched, spec.func, seen)),
         validator=Validator({source: checker}),
-        claimer=_EveryClaimGranted(),
+        claimer=_EveryClaimGranted(db),
         settler=settler,
         hooks=Hooks(hooks),
         in_flight=InFlight(),
@@ -188,9 +199,11 @@ class _Message:
 
 
 class _Granted:
-    """A claim of a run no other delivery competes with: nothing to mark, commit or undo."""
+    """A claim of a run no other delivery competes with: nothing to mark, commit or undo (the
+    caller's transaction, if any, is the caller's)."""
 
-    db = None
+    def __init__(self, db: Database | None) -> None:
+        self.db = db
 
     async def end_run(self, error: Exception | None) -> Exception | None:
         return error
@@ -211,8 +224,11 @@ class _Granted:
 class _EveryClaimGranted:
     """One run, never a duplicate: what dedupe decides is the worker's business."""
 
+    def __init__(self, db: Database | None) -> None:
+        self._db = db
+
     async def claim(self, envelope: Envelope) -> Claim:
-        return _Granted()
+        return _Granted(self._db)
 
 
 class _RecordingSettler(Settler):
