@@ -17,6 +17,9 @@ dead-lettered for reasons a consumer cannot act on:
   10000 characters);
 - formats other than ``date-time`` are dropped (urls and uuids stay strings); the pinned
   ``webhookTargetVersion`` const becomes a string;
+- every ``date-time`` is ``hookq.sources.plain.datetimes.DateTime``: accepted exactly where
+  Plain's SDK accepts it (ajv-formats: leap seconds, year 0000, ``+00``...), still a
+  ``datetime`` to handlers;
 - every string enum is classified in ``OPEN_ENUMS`` or ``CLOSED_ENUMS`` below (the script
   fails on an unclassified one, so a new version forces a decision): open ones also accept any
   other string;
@@ -99,6 +102,7 @@ TITLES = {
     "threadAssignee/anyOf/3": "ThreadAssigneeIdOnly",
 }
 VERSION_CONST = "webhookMetadata/properties/webhookTargetVersion"
+DATE_TIME = "hookq.sources.plain.datetimes.DateTime"
 UNKNOWN = "UNKNOWN"
 
 
@@ -152,6 +156,12 @@ def drop_limits(schema: Json) -> None:
         at(schema, f"definitions/{path}")["title"] = title
     version = at(schema, f"definitions/{VERSION_CONST}")
     version.pop("const", None)
+
+
+def plain_date_times(schema: Json) -> None:
+    for path, node in walk(schema):
+        if node.get("format") == "date-time" and not path.endswith("/properties"):
+            node["customTypePath"] = DATE_TIME
 
 
 def open_enums(schema: Json) -> None:
@@ -274,6 +284,7 @@ def prepare(files: list[Path]) -> Json:
     open_enums(base)
     name_variants(base)
     open_unions(base)
+    plain_date_times(base)
     return base
 
 

@@ -11,6 +11,12 @@ Payload objects are generated from Plain's JSON Schema into ``_generated.py`` (n
 2024-09-18 version (the seed's) and of 2026-02-27 both validate. That script also records, per
 enum, whether an unknown value is accepted and why.
 
+Date-times (``timestamp``, ``createdAt``...) are ``datetimes.DateTime``: accepted exactly where
+Plain's SDK accepts them (a leap second, year 0000, ``+00``, no offset...; never a number),
+and always a timezone-aware ``datetime`` to handlers: a leap second is ``23:59:59.999999``, year
+0000 is ``datetime.min`` in UTC, an offset of a day or more (``+99:99``) the same instant in UTC
+(the rules are in ``hookq/sources/plain/datetimes.py``).
+
 Class names: the namespace, then the event name without a repeated namespace, in CamelCase
 (``thread.chat_sent`` -> ``ThreadChatSent``, ``thread.thread_created`` -> ``ThreadCreated``,
 ``customer.customer_updated`` -> ``CustomerUpdated``). Every model keeps fields it does not know
@@ -20,7 +26,6 @@ dead-letter an event. An event type missing here is validated against ``PlainEve
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal, get_args
 
 from pydantic import Field
@@ -48,6 +53,7 @@ from hookq.sources.plain._generated import (
     UserActor,
     WebhookMetadata,
 )
+from hookq.sources.plain.datetimes import DateTime
 
 # Any actor on an object's createdBy/updatedBy; ActorUnknown holds an actor type newer than the
 # schema (its ``actorType`` is then a string the other classes do not list).
@@ -64,7 +70,7 @@ class PlainEvent(ProviderModel):
 
     id: str
     type: str
-    timestamp: datetime
+    timestamp: DateTime
     workspaceId: str
     payload: ProviderModel
     webhookMetadata: WebhookMetadata
