@@ -388,7 +388,7 @@ class CustomerChangedPayload(ProviderModel):
         extra="allow",
     )
     changeType: Literal["ADDED", "UPDATED"]
-    eventType: Literal["customer.customer_changed"]
+    eventType: str
     customer: Customer
     previousCustomer: Customer | None
 
@@ -401,7 +401,7 @@ class CustomerCreatedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["customer.customer_created"]
+    eventType: str
     customer: Customer
 
 
@@ -413,7 +413,7 @@ class CustomerDeletedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["customer.customer_deleted"]
+    eventType: str
     previousCustomer: Customer
 
 
@@ -452,7 +452,7 @@ class CustomerGroupChangedPayloadAdded(ProviderModel):
         extra="allow",
     )
     changeType: Literal["ADDED"]
-    eventType: Literal["customer.customer_group_changed"]
+    eventType: str
     customerGroup: CustomerGroup
 
 
@@ -461,7 +461,7 @@ class CustomerGroupChangedPayloadRemoved(ProviderModel):
         extra="allow",
     )
     changeType: Literal["REMOVED"]
-    eventType: Literal["customer.customer_group_changed"]
+    eventType: str
     previousCustomerGroup: CustomerGroup
 
 
@@ -470,7 +470,7 @@ class CustomerGroupChangedPayloadUpdated(ProviderModel):
         extra="allow",
     )
     changeType: Literal["UPDATED"]
-    eventType: Literal["customer.customer_group_changed"]
+    eventType: str
     customerGroup: CustomerGroup
     previousCustomerGroup: CustomerGroup
 
@@ -514,7 +514,7 @@ class CustomerGroupMembershipsChangedPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["customer.customer_group_memberships_changed"]
+    eventType: str
     changeType: Literal["ADDED", "REMOVED"]
     customer: Customer
     previousCustomer: Customer
@@ -528,7 +528,7 @@ class CustomerUpdatedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["customer.customer_updated"]
+    eventType: str
     customer: Customer
     previousCustomer: Customer
 
@@ -1087,7 +1087,7 @@ class ThreadAssignmentTransitionedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.thread_assignment_transitioned"]
+    eventType: str
     previousThread: Thread
     thread: Thread
 
@@ -1096,7 +1096,7 @@ class ThreadChatReceivedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.chat_received"]
+    eventType: str
     chat: Chat
     thread: Thread
 
@@ -1105,7 +1105,7 @@ class ThreadChatSentPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.chat_sent"]
+    eventType: str
     chat: Chat
     thread: Thread
 
@@ -1114,7 +1114,7 @@ class ThreadCreatedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.thread_created"]
+    eventType: str
     thread: Thread
 
 
@@ -1122,7 +1122,7 @@ class ThreadDiscordMessageReceivedEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.discord_message_received"]
+    eventType: str
     thread: Thread
     discordMessage: DiscordMessage
 
@@ -1131,7 +1131,7 @@ class ThreadDiscordMessageSentEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.discord_message_sent"]
+    eventType: str
     thread: Thread
     discordMessage: DiscordMessage
 
@@ -1140,7 +1140,7 @@ class ThreadDiscordMessageUpdatedEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.discord_message_updated"]
+    eventType: str
     thread: Thread
     discordMessage: DiscordMessage
 
@@ -1149,7 +1149,7 @@ class ThreadEmailReceivedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.email_received"]
+    eventType: str
     thread: Thread
     email: Email
 
@@ -1158,7 +1158,7 @@ class ThreadEmailSentPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.email_sent"]
+    eventType: str
     thread: Thread
     email: Email
 
@@ -1203,7 +1203,7 @@ class ThreadFieldCreatedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.thread_field_created"]
+    eventType: str
     thread: Thread
     threadField: ThreadField
 
@@ -1212,7 +1212,7 @@ class ThreadFieldDeletedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.thread_field_deleted"]
+    eventType: str
     thread: Thread
     previousThreadField: ThreadField
 
@@ -1221,7 +1221,7 @@ class ThreadFieldUpdatedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.thread_field_updated"]
+    eventType: str
     thread: Thread
     previousThreadField: ThreadField
     threadField: ThreadField
@@ -1231,7 +1231,7 @@ class ThreadLabelsChangedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.thread_labels_changed"]
+    eventType: str
     changeType: Literal["ADDED", "REMOVED"]
     thread: Thread
     previousThread: Thread
@@ -1241,7 +1241,7 @@ class ThreadMSTeamsMessageReceivedEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.ms_teams_message_received"]
+    eventType: str
     thread: Thread
     msTeamsMessage: MsTeamsMessage
 
@@ -1250,7 +1250,7 @@ class ThreadMSTeamsMessageSentEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.ms_teams_message_sent"]
+    eventType: str
     thread: Thread
     msTeamsMessage: MsTeamsMessage
 
@@ -1283,7 +1283,7 @@ class ThreadNoteCreatedEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.note_created"]
+    eventType: str
     thread: Thread
     note: Note
 
@@ -1292,7 +1292,7 @@ class ThreadPriorityChangedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.thread_priority_changed"]
+    eventType: str
     previousThread: Thread
     thread: Thread
 
@@ -1301,7 +1301,7 @@ class ThreadServiceLevelAgreementStatusTransitionedPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.service_level_agreement_status_transitioned"]
+    eventType: str
     thread: Thread
     serviceLevelAgreement: Annotated[
         ServiceLevelAgreementFirstResponseTime
@@ -1335,7 +1335,7 @@ class ThreadSlackMessageReceivedEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.slack_message_received"]
+    eventType: str
     thread: Thread
     slackMessage: SlackMessage
 
@@ -1344,7 +1344,7 @@ class ThreadSlackMessageSentEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.slack_message_sent"]
+    eventType: str
     thread: Thread
     slackMessage: SlackMessage
 
@@ -1353,7 +1353,7 @@ class ThreadSlackMessageUpdatedEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.slack_message_updated"]
+    eventType: str
     changeType: Annotated[
         Literal[
             "MESSAGE_EDITED",
@@ -1462,7 +1462,7 @@ class ThreadStatusTransitionedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.thread_status_transitioned"]
+    eventType: str
     previousThread: Thread
     thread: Thread
 
@@ -1515,7 +1515,7 @@ class TimelineEntryChangedPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["timeline.timeline_entry_changed"]
+    eventType: str
     previousTimelineEntry: Annotated[
         TimelineEntry | None,
         Field(description="null if changeType=ADDED"),

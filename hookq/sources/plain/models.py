@@ -11,6 +11,14 @@ Payload objects are generated from Plain's JSON Schema into ``_generated.py`` (n
 2024-09-18 version (the seed's) and of 2026-02-27 both validate. That script also records, per
 enum, whether an unknown value is accepted and why.
 
+Routing: the envelope's ``type`` routes an event (the ingress's routing key, Plain's
+``Plain-Event-Type`` header, the dedupe identity) and chooses its class here; ``payload.eventType``
+is kept as the string Plain sent and never compared with it, so an event whose two disagree
+reaches the handlers of its ``type`` (Plain's SDK does not compare them either). The payload
+must still have the fields of that ``type``'s payload: one that lacks them (a payload of
+another type, which the SDK would accept, typed by its ``eventType``) is dead-lettered with the
+fields it lacks, because a handler is promised the class of the type it is bound to.
+
 Date-times (``timestamp``, ``createdAt``...) are ``datetimes.DateTime``: accepted exactly where
 Plain's SDK accepts them (a leap second, year 0000, ``+00``, no offset...; never a number),
 and always a timezone-aware ``datetime`` to handlers: a leap second is ``23:59:59.999999``, year
@@ -63,9 +71,11 @@ Actor = UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknow
 class PlainEvent(ProviderModel):
     """Any Plain webhook: the envelope every event type shares.
 
-    ``id`` (``pEv_...``) is the same on every retry: it is the dedupe key. ``payload`` is typed
-    by the subclasses; here it is any object, so an event type newer than these models still
-    validates and reaches handlers bound to it, its payload fields in ``payload.model_extra``.
+    ``id`` (``pEv_...``) is the same on every retry: it is the dedupe key. ``type`` routes the
+    event and chooses its subclass; ``payload.eventType`` may differ and is not checked.
+    ``payload`` is typed by the subclasses; here it is any object, so an event type newer than
+    these models still validates and reaches handlers bound to it, its payload fields in
+    ``payload.model_extra``.
     """
 
     id: str
@@ -80,7 +90,7 @@ class ThreadTenantUpdatedPayload(ProviderModel):
     """``thread.thread_tenant_updated``: listed in the schema's event types, with no payload
     definition; Plain's fields are kept as extras."""
 
-    eventType: Literal["thread.thread_tenant_updated"]
+    eventType: str
 
 
 # Threads ---------------------------------------------------------------------------------
