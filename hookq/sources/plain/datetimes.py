@@ -20,13 +20,13 @@ The value a handler gets is always a timezone-aware ``datetime``:
 - the offset as written when Python can hold it (under 24 hours); ``Z``, ``-00:00`` and no
   offset at all are UTC (Plain's times are UTC; JavaScript would read a bare time as the
   machine's local time, which would make the value depend on where hookq runs);
-- an offset of 24 hours or more (``+99:99``, which no real zone has): the same instant, in UTC;
+- an offset of 24 hours or more (``+99:99``, which no real zone has): the same instant, in UTC,
+  or ``datetime.min`` / ``datetime.max`` in UTC where that instant is outside years 1-9999;
 - fraction digits past the sixth are cut (never rounded up into the next second or day);
 - the leap second ``23:59:60`` (and its fractions) is ``23:59:59.999999``: it keeps its day and
   its order among the seconds before it, and cannot overflow past year 9999;
 - year 0000, which Python's ``datetime`` cannot hold, is ``datetime.min`` in UTC
-  (0001-01-01T00:00:00Z), as is any instant before it; an instant after year 9999 is
-  ``datetime.max`` in UTC.
+  (0001-01-01T00:00:00Z), whatever its month, day, time and offset.
 """
 
 from __future__ import annotations
