@@ -17,6 +17,11 @@ dead-lettered for reasons a consumer cannot act on:
   10000 characters);
 - formats other than ``date-time`` are dropped (urls and uuids stay strings); the pinned
   ``webhookTargetVersion`` const becomes a string;
+- every ``date-time`` is ``hookq.sources.plain.datetimes.DateTime``: accepted exactly where
+  Plain's SDK accepts it (ajv-formats: leap seconds, year 0000, ``+00``...), still a
+  ``datetime`` to handlers;
+- each payload's ``eventType`` is any string: the envelope's ``type`` routes an event and
+  chooses its class, and Plain's SDK does not compare the two either;
 - every string enum is classified in ``OPEN_ENUMS`` or ``CLOSED_ENUMS`` below (the script
   fails on an unclassified one, so a new version forces a decision): open ones also accept any
   other string;
@@ -99,6 +104,7 @@ TITLES = {
     "threadAssignee/anyOf/3": "ThreadAssigneeIdOnly",
 }
 VERSION_CONST = "webhookMetadata/properties/webhookTargetVersion"
+DATE_TIME = "hookq.sources.plain.datetimes.DateTime"
 UNKNOWN = "UNKNOWN"
 
 
@@ -152,6 +158,22 @@ def drop_limits(schema: Json) -> None:
         at(schema, f"definitions/{path}")["title"] = title
     version = at(schema, f"definitions/{VERSION_CONST}")
     version.pop("const", None)
+
+
+def plain_date_times(schema: Json) -> None:
+    for path, node in walk(schema):
+        if node.get("format") == "date-time" and not path.endswith("/properties"):
+            node["customTypePath"] = DATE_TIME
+
+
+def free_event_types(schema: Json) -> None:
+    """``eventType: <const>`` -> any string, in every payload (Plain's consts name its type)."""
+    for name, node in schema["definitions"].items():
+        event_type = node.get("properties", {}).get("eventType")
+        if isinstance(event_type, dict) and "const" in event_type:
+            node["properties"]["eventType"] = {"type": "string"}
+        elif "eventType" in node.get("properties", {}):
+            sys.exit(f"{name}.eventType is not a const: decide how to model it")
 
 
 def open_enums(schema: Json) -> None:
@@ -274,6 +296,9 @@ def prepare(files: list[Path]) -> Json:
     open_enums(base)
     name_variants(base)
     open_unions(base)
+    # Last: the steps above tell union variants apart by their consts.
+    free_event_types(base)
+    plain_date_times(base)
     return base
 
 

@@ -10,7 +10,7 @@ Handlers import the event classes from ``hookq.sources.plain`` (see ``models.py`
 from __future__ import annotations
 
 from pydantic import ConfigDict, Field, RootModel
-from datetime import datetime
+from hookq.sources.plain.datetimes import DateTime
 from typing import Annotated, Literal
 from hookq.sources.base import ProviderModel
 
@@ -32,12 +32,12 @@ class Attachment(ProviderModel):
     fileSizeBytes: int
     fileMimeType: str
     fileExtension: str | None
-    createdAt: datetime
+    createdAt: DateTime
     createdBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    updatedAt: datetime
+    updatedAt: DateTime
     updatedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
@@ -50,15 +50,15 @@ class Chat(ProviderModel):
     )
     timelineEntryId: str
     id: str
-    customerReadAt: datetime | None
+    customerReadAt: DateTime | None
     text: str | None = None
     attachments: list[Attachment]
-    createdAt: datetime
+    createdAt: DateTime
     createdBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    updatedAt: datetime
+    updatedAt: DateTime
     updatedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
@@ -73,7 +73,7 @@ class ChatEntry(ProviderModel):
     chatId: str
     text: str | None
     attachments: list[ChatEntryAttachment]
-    customerReadAt: datetime | None
+    customerReadAt: DateTime | None
 
 
 class ChatEntryAttachment(ProviderModel):
@@ -85,12 +85,12 @@ class ChatEntryAttachment(ProviderModel):
     fileSizeBytes: int
     fileMimeType: str
     fileExtension: str | None
-    createdAt: datetime
+    createdAt: DateTime
     createdBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    updatedAt: datetime
+    updatedAt: DateTime
     updatedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
@@ -331,12 +331,12 @@ class CustomEntryAttachment(ProviderModel):
     fileSizeBytes: int
     fileMimeType: str
     fileExtension: str | None
-    createdAt: datetime
+    createdAt: DateTime
     createdBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    updatedAt: datetime
+    updatedAt: DateTime
     updatedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
@@ -353,18 +353,18 @@ class Customer(ProviderModel):
     externalId: str | None
     fullName: str
     shortName: str | None
-    markedAsSpamAt: datetime | None = None
+    markedAsSpamAt: DateTime | None = None
     markedAsSpamBy: Annotated[
         UserActor | MachineUserActor | SystemActor | InternalActorUnknown | None,
         Field(union_mode="left_to_right"),
     ] = None
     customerGroupMemberships: list[CustomerGroupMembership]
-    createdAt: datetime
+    createdAt: DateTime
     createdBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    updatedAt: datetime
+    updatedAt: DateTime
     updatedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
@@ -388,7 +388,7 @@ class CustomerChangedPayload(ProviderModel):
         extra="allow",
     )
     changeType: Literal["ADDED", "UPDATED"]
-    eventType: Literal["customer.customer_changed"]
+    eventType: str
     customer: Customer
     previousCustomer: Customer | None
 
@@ -401,7 +401,7 @@ class CustomerCreatedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["customer.customer_created"]
+    eventType: str
     customer: Customer
 
 
@@ -413,7 +413,7 @@ class CustomerDeletedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["customer.customer_deleted"]
+    eventType: str
     previousCustomer: Customer
 
 
@@ -423,7 +423,7 @@ class CustomerEmail(ProviderModel):
     )
     email: str
     isVerified: bool
-    verifiedAt: datetime | None
+    verifiedAt: DateTime | None
 
 
 class CustomerGroup(ProviderModel):
@@ -435,12 +435,12 @@ class CustomerGroup(ProviderModel):
     name: str
     key: str
     color: str
-    createdAt: datetime
+    createdAt: DateTime
     createdBy: Annotated[
         UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    updatedAt: datetime
+    updatedAt: DateTime
     updatedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
         Field(union_mode="left_to_right"),
@@ -452,7 +452,7 @@ class CustomerGroupChangedPayloadAdded(ProviderModel):
         extra="allow",
     )
     changeType: Literal["ADDED"]
-    eventType: Literal["customer.customer_group_changed"]
+    eventType: str
     customerGroup: CustomerGroup
 
 
@@ -461,7 +461,7 @@ class CustomerGroupChangedPayloadRemoved(ProviderModel):
         extra="allow",
     )
     changeType: Literal["REMOVED"]
-    eventType: Literal["customer.customer_group_changed"]
+    eventType: str
     previousCustomerGroup: CustomerGroup
 
 
@@ -470,7 +470,7 @@ class CustomerGroupChangedPayloadUpdated(ProviderModel):
         extra="allow",
     )
     changeType: Literal["UPDATED"]
-    eventType: Literal["customer.customer_group_changed"]
+    eventType: str
     customerGroup: CustomerGroup
     previousCustomerGroup: CustomerGroup
 
@@ -497,12 +497,12 @@ class CustomerGroupMembership(ProviderModel):
     customerId: str
     customerGroupId: str
     workspaceId: str
-    createdAt: datetime
+    createdAt: DateTime
     createdBy: Annotated[
         UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    updatedAt: datetime
+    updatedAt: DateTime
     updatedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
         Field(union_mode="left_to_right"),
@@ -514,7 +514,7 @@ class CustomerGroupMembershipsChangedPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["customer.customer_group_memberships_changed"]
+    eventType: str
     changeType: Literal["ADDED", "REMOVED"]
     customer: Customer
     previousCustomer: Customer
@@ -528,7 +528,7 @@ class CustomerUpdatedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["customer.customer_updated"]
+    eventType: str
     customer: Customer
     previousCustomer: Customer
 
@@ -543,17 +543,17 @@ class DiscordMessage(ProviderModel):
     discordChannelId: str
     discordThreadId: str
     discordId: str
-    discordTimestamp: datetime
+    discordTimestamp: DateTime
     textContent: str
     attachments: Annotated[list[Attachment] | None, Field(validate_default=True)] = []
-    lastEditedOnDiscordAt: datetime | None = None
-    deletedOnDiscordAt: datetime | None = None
-    createdAt: datetime
+    lastEditedOnDiscordAt: DateTime | None = None
+    deletedOnDiscordAt: DateTime | None = None
+    createdAt: DateTime
     createdBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    updatedAt: datetime
+    updatedAt: DateTime
     updatedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
@@ -578,17 +578,17 @@ class Email(ProviderModel):
         Literal["PASS", "FAIL", "UNKNOWN", "UNKNOWN_EMAIL_AUTHENTICITY"] | str,
         Field(union_mode="left_to_right"),
     ]
-    sentAt: datetime | None
-    receivedAt: datetime | None
+    sentAt: DateTime | None
+    receivedAt: DateTime | None
     attachments: list[Attachment]
     inReplyToEmailId: str | None
     isStartOfThread: bool
-    createdAt: datetime
+    createdAt: DateTime
     createdBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    updatedAt: datetime
+    updatedAt: DateTime
     updatedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
@@ -640,8 +640,8 @@ class EmailEntry(ProviderModel):
         Literal["PASS", "FAIL", "UNKNOWN", "UNKNOWN_EMAIL_AUTHENTICITY"] | str,
         Field(union_mode="left_to_right"),
     ]
-    sentAt: datetime | None
-    receivedAt: datetime | None
+    sentAt: DateTime | None
+    receivedAt: DateTime | None
     attachments: list[EmailEntryAttachment]
     inReplyToEmailId: str | None
     isStartOfThread: bool
@@ -656,12 +656,12 @@ class EmailEntryAttachment(ProviderModel):
     fileSizeBytes: int
     fileMimeType: str
     fileExtension: str | None
-    createdAt: datetime
+    createdAt: DateTime
     createdBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    updatedAt: datetime
+    updatedAt: DateTime
     updatedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
@@ -701,12 +701,12 @@ class Label(ProviderModel):
     )
     id: str
     labelType: LabelType
-    createdAt: datetime
+    createdAt: DateTime
     createdBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    updatedAt: datetime
+    updatedAt: DateTime
     updatedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
@@ -721,19 +721,19 @@ class LabelType(ProviderModel):
     name: str
     icon: str | None = None
     isArchived: bool | None = False
-    archivedAt: datetime | None
+    archivedAt: DateTime | None
     archivedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | InternalActorUnknown | None,
         Field(union_mode="left_to_right"),
     ]
     externalId: str | None = None
     isExcludedFromAi: bool | None = False
-    createdAt: datetime
+    createdAt: DateTime
     createdBy: Annotated[
         UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    updatedAt: datetime
+    updatedAt: DateTime
     updatedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
         Field(union_mode="left_to_right"),
@@ -755,17 +755,17 @@ class MachineUser(ProviderModel):
     fullName: str
     publicName: str
     description: str | None
-    createdAt: datetime
+    createdAt: DateTime
     createdBy: Annotated[
         UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    updatedAt: datetime
+    updatedAt: DateTime
     updatedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    deletedAt: datetime | None
+    deletedAt: DateTime | None
     deletedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | InternalActorUnknown | None,
         Field(union_mode="left_to_right"),
@@ -793,14 +793,14 @@ class MsTeamsMessage(ProviderModel):
     ]
     text: str
     attachments: list[Attachment]
-    lastEditedOnMsTeamsAt: datetime | None
-    deletedOnMsTeamsAt: datetime | None
-    createdAt: datetime
+    lastEditedOnMsTeamsAt: DateTime | None
+    deletedOnMsTeamsAt: DateTime | None
+    createdAt: DateTime
     createdBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    updatedAt: datetime
+    updatedAt: DateTime
     updatedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
@@ -815,17 +815,17 @@ class Note(ProviderModel):
     id: str
     text: str
     markdown: str | None
-    createdAt: datetime
+    createdAt: DateTime
     createdBy: Annotated[
         UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    updatedAt: datetime
+    updatedAt: DateTime
     updatedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    deletedAt: datetime | None
+    deletedAt: DateTime | None
     deletedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | InternalActorUnknown | None,
         Field(union_mode="left_to_right"),
@@ -850,12 +850,12 @@ class ServiceLevelAgreementFirstResponseTime(ProviderModel):
     tier: Tier
     useBusinessHoursOnly: bool
     threadPriorityFilter: list[float]
-    createdAt: datetime
+    createdAt: DateTime
     createdBy: Annotated[
         UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    updatedAt: datetime
+    updatedAt: DateTime
     updatedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
         Field(union_mode="left_to_right"),
@@ -872,12 +872,12 @@ class ServiceLevelAgreementNextResponseTime(ProviderModel):
     tier: Tier
     useBusinessHoursOnly: bool
     threadPriorityFilter: list[float]
-    createdAt: datetime
+    createdAt: DateTime
     createdBy: Annotated[
         UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    updatedAt: datetime
+    updatedAt: DateTime
     updatedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
         Field(union_mode="left_to_right"),
@@ -890,7 +890,7 @@ class ServiceLevelAgreementStatusDetailAchieved(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    achievedAt: datetime
+    achievedAt: DateTime
     status: Literal["ACHIEVED"]
 
 
@@ -898,8 +898,8 @@ class ServiceLevelAgreementStatusDetailBreached(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    breachedAt: datetime
-    completedAt: datetime
+    breachedAt: DateTime
+    completedAt: DateTime
     status: Literal["BREACHED"]
 
 
@@ -907,7 +907,7 @@ class ServiceLevelAgreementStatusDetailBreaching(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    breachedAt: datetime
+    breachedAt: DateTime
     status: Literal["BREACHING"]
 
 
@@ -915,7 +915,7 @@ class ServiceLevelAgreementStatusDetailCancelled(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    cancelledAt: datetime
+    cancelledAt: DateTime
     status: Literal["CANCELLED"]
 
 
@@ -923,7 +923,7 @@ class ServiceLevelAgreementStatusDetailImminentBreach(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    breachTime: datetime
+    breachTime: DateTime
     status: Literal["IMMINENT_BREACH"]
 
 
@@ -931,7 +931,7 @@ class ServiceLevelAgreementStatusDetailPending(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    breachTime: datetime
+    breachTime: DateTime
     status: Literal["PENDING"]
 
 
@@ -967,12 +967,12 @@ class SlackMessage(ProviderModel):
     slackChannelName: str
     slackMessageLink: str
     slackReactions: Annotated[list[SlackReaction] | None, Field(validate_default=True)] = []
-    createdAt: datetime
+    createdAt: DateTime
     createdBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    updatedAt: datetime
+    updatedAt: DateTime
     updatedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
@@ -1022,7 +1022,7 @@ class Thread(ProviderModel):
         Literal["TODO", "DONE", "SNOOZED", "UNKNOWN_THREAD_STATUS"] | str,
         Field(union_mode="left_to_right"),
     ]
-    statusChangedAt: datetime
+    statusChangedAt: DateTime
     statusChangedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown | None,
         Field(union_mode="left_to_right"),
@@ -1046,7 +1046,7 @@ class Thread(ProviderModel):
         User | MachineUser | ThreadAssigneeIdOnly | ThreadAssigneeUnknown | None,
         Field(union_mode="left_to_right"),
     ]
-    assignedAt: datetime | None
+    assignedAt: DateTime | None
     additionalAssignees: Annotated[
         list[User | MachineUser | ThreadAssigneeIdOnly | ThreadAssigneeUnknown] | None,
         Field(validate_default=True),
@@ -1057,12 +1057,12 @@ class Thread(ProviderModel):
     lastInboundMessageInfo: ThreadMessageInfo | None
     lastOutboundMessageInfo: ThreadMessageInfo | None
     supportEmailAddresses: list[str]
-    createdAt: datetime
+    createdAt: DateTime
     createdBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    updatedAt: datetime
+    updatedAt: DateTime
     updatedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
@@ -1087,7 +1087,7 @@ class ThreadAssignmentTransitionedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.thread_assignment_transitioned"]
+    eventType: str
     previousThread: Thread
     thread: Thread
 
@@ -1096,7 +1096,7 @@ class ThreadChatReceivedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.chat_received"]
+    eventType: str
     chat: Chat
     thread: Thread
 
@@ -1105,7 +1105,7 @@ class ThreadChatSentPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.chat_sent"]
+    eventType: str
     chat: Chat
     thread: Thread
 
@@ -1114,7 +1114,7 @@ class ThreadCreatedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.thread_created"]
+    eventType: str
     thread: Thread
 
 
@@ -1122,7 +1122,7 @@ class ThreadDiscordMessageReceivedEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.discord_message_received"]
+    eventType: str
     thread: Thread
     discordMessage: DiscordMessage
 
@@ -1131,7 +1131,7 @@ class ThreadDiscordMessageSentEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.discord_message_sent"]
+    eventType: str
     thread: Thread
     discordMessage: DiscordMessage
 
@@ -1140,7 +1140,7 @@ class ThreadDiscordMessageUpdatedEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.discord_message_updated"]
+    eventType: str
     thread: Thread
     discordMessage: DiscordMessage
 
@@ -1149,7 +1149,7 @@ class ThreadEmailReceivedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.email_received"]
+    eventType: str
     thread: Thread
     email: Email
 
@@ -1158,7 +1158,7 @@ class ThreadEmailSentPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.email_sent"]
+    eventType: str
     thread: Thread
     email: Email
 
@@ -1187,12 +1187,12 @@ class ThreadField(ProviderModel):
     booleanValue: bool | None
     numberValue: float | None = None
     dateValue: str | None = None
-    createdAt: datetime
+    createdAt: DateTime
     createdBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    updatedAt: datetime
+    updatedAt: DateTime
     updatedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
@@ -1203,7 +1203,7 @@ class ThreadFieldCreatedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.thread_field_created"]
+    eventType: str
     thread: Thread
     threadField: ThreadField
 
@@ -1212,7 +1212,7 @@ class ThreadFieldDeletedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.thread_field_deleted"]
+    eventType: str
     thread: Thread
     previousThreadField: ThreadField
 
@@ -1221,7 +1221,7 @@ class ThreadFieldUpdatedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.thread_field_updated"]
+    eventType: str
     thread: Thread
     previousThreadField: ThreadField
     threadField: ThreadField
@@ -1231,7 +1231,7 @@ class ThreadLabelsChangedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.thread_labels_changed"]
+    eventType: str
     changeType: Literal["ADDED", "REMOVED"]
     thread: Thread
     previousThread: Thread
@@ -1241,7 +1241,7 @@ class ThreadMSTeamsMessageReceivedEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.ms_teams_message_received"]
+    eventType: str
     thread: Thread
     msTeamsMessage: MsTeamsMessage
 
@@ -1250,7 +1250,7 @@ class ThreadMSTeamsMessageSentEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.ms_teams_message_sent"]
+    eventType: str
     thread: Thread
     msTeamsMessage: MsTeamsMessage
 
@@ -1259,7 +1259,7 @@ class ThreadMessageInfo(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    timestamp: datetime
+    timestamp: DateTime
     messageSource: Annotated[
         Literal[
             "CHAT",
@@ -1283,7 +1283,7 @@ class ThreadNoteCreatedEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.note_created"]
+    eventType: str
     thread: Thread
     note: Note
 
@@ -1292,7 +1292,7 @@ class ThreadPriorityChangedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.thread_priority_changed"]
+    eventType: str
     previousThread: Thread
     thread: Thread
 
@@ -1301,7 +1301,7 @@ class ThreadServiceLevelAgreementStatusTransitionedPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.service_level_agreement_status_transitioned"]
+    eventType: str
     thread: Thread
     serviceLevelAgreement: Annotated[
         ServiceLevelAgreementFirstResponseTime
@@ -1335,7 +1335,7 @@ class ThreadSlackMessageReceivedEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.slack_message_received"]
+    eventType: str
     thread: Thread
     slackMessage: SlackMessage
 
@@ -1344,7 +1344,7 @@ class ThreadSlackMessageSentEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.slack_message_sent"]
+    eventType: str
     thread: Thread
     slackMessage: SlackMessage
 
@@ -1353,7 +1353,7 @@ class ThreadSlackMessageUpdatedEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.slack_message_updated"]
+    eventType: str
     changeType: Annotated[
         Literal[
             "MESSAGE_EDITED",
@@ -1374,7 +1374,7 @@ class ThreadStatusDetailCreated(ProviderModel):
         extra="allow",
     )
     type: Literal["CREATED"]
-    createdAt: datetime
+    createdAt: DateTime
 
 
 class ThreadStatusDetailDoneAutomaticallySet(ProviderModel):
@@ -1454,7 +1454,7 @@ class ThreadStatusDetailWaitingForDuration(ProviderModel):
         extra="allow",
     )
     type: Literal["WAITING_FOR_DURATION"]
-    waitingUntil: datetime
+    waitingUntil: DateTime
     durationSeconds: float
 
 
@@ -1462,7 +1462,7 @@ class ThreadStatusTransitionedPublicEventPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["thread.thread_status_transitioned"]
+    eventType: str
     previousThread: Thread
     thread: Thread
 
@@ -1477,12 +1477,12 @@ class Tier(ProviderModel):
     color: str
     defaultThreadPriority: float | None = 2
     isDefault: bool
-    createdAt: datetime
+    createdAt: DateTime
     createdBy: Annotated[
         UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    updatedAt: datetime
+    updatedAt: DateTime
     updatedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
         Field(union_mode="left_to_right"),
@@ -1496,7 +1496,7 @@ class TimelineEntry(ProviderModel):
     id: str
     customerId: str
     threadId: str | None = None
-    timestamp: datetime
+    timestamp: DateTime
     actor: Annotated[
         UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
         Field(union_mode="left_to_right"),
@@ -1515,7 +1515,7 @@ class TimelineEntryChangedPayload(ProviderModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    eventType: Literal["timeline.timeline_entry_changed"]
+    eventType: str
     previousTimelineEntry: Annotated[
         TimelineEntry | None,
         Field(description="null if changeType=ADDED"),
@@ -1547,18 +1547,18 @@ class User(ProviderModel):
         Literal["ONLINE", "OFFLINE", "BREAK", "AWAY", "UNKNOWN_USER_STATUS"] | str,
         Field(union_mode="left_to_right"),
     ]
-    statusChangedAt: datetime
-    createdAt: datetime
+    statusChangedAt: DateTime
+    createdAt: DateTime
     createdBy: Annotated[
         UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    updatedAt: datetime
+    updatedAt: DateTime
     updatedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
         Field(union_mode="left_to_right"),
     ]
-    deletedAt: datetime | None
+    deletedAt: DateTime | None
     deletedBy: Annotated[
         UserActor | MachineUserActor | SystemActor | InternalActorUnknown | None,
         Field(union_mode="left_to_right"),
@@ -1590,7 +1590,7 @@ class WebhookMetadata(ProviderModel):
     webhookTargetVersion: str
     webhookDeliveryAttemptId: str
     webhookDeliveryAttemptNumber: int
-    webhookDeliveryAttemptTimestamp: datetime
+    webhookDeliveryAttemptTimestamp: DateTime
 
 
 class WorkflowButtonWorkflowIdentifier(ProviderModel):

@@ -11,6 +11,20 @@ Payload objects are generated from Plain's JSON Schema into ``_generated.py`` (n
 2024-09-18 version (the seed's) and of 2026-02-27 both validate. That script also records, per
 enum, whether an unknown value is accepted and why.
 
+Routing: the envelope's ``type`` routes an event (the ingress's routing key, Plain's
+``Plain-Event-Type`` header, the dedupe identity) and chooses its class here; ``payload.eventType``
+is kept as the string Plain sent and never compared with it, so an event whose two disagree
+reaches the handlers of its ``type`` (Plain's SDK does not compare them either). The payload
+must still have the fields of that ``type``'s payload: one that lacks them (a payload of
+another type, which the SDK would accept, typed by its ``eventType``) is dead-lettered with the
+fields it lacks, because a handler is promised the class of the type it is bound to.
+
+Date-times (``timestamp``, ``createdAt``...) are ``datetimes.DateTime``: accepted exactly where
+Plain's SDK accepts them (a leap second, year 0000, ``+00``, no offset...; never a number),
+and always a timezone-aware ``datetime`` to handlers: a leap second is ``23:59:59.999999``, year
+0000 is ``datetime.min`` in UTC, an offset of a day or more (``+99:99``) the same instant in UTC
+(the rules are in ``hookq/sources/plain/datetimes.py``).
+
 Class names: the namespace, then the event name without a repeated namespace, in CamelCase
 (``thread.chat_sent`` -> ``ThreadChatSent``, ``thread.thread_created`` -> ``ThreadCreated``,
 ``customer.customer_updated`` -> ``CustomerUpdated``). Every model keeps fields it does not know
@@ -20,7 +34,6 @@ dead-letter an event. An event type missing here is validated against ``PlainEve
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal, get_args
 
 from pydantic import Field
@@ -48,6 +61,7 @@ from hookq.sources.plain._generated import (
     UserActor,
     WebhookMetadata,
 )
+from hookq.sources.plain.datetimes import DateTime
 
 # Any actor on an object's createdBy/updatedBy; ActorUnknown holds an actor type newer than the
 # schema (its ``actorType`` is then a string the other classes do not list).
@@ -57,14 +71,16 @@ Actor = UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknow
 class PlainEvent(ProviderModel):
     """Any Plain webhook: the envelope every event type shares.
 
-    ``id`` (``pEv_...``) is the same on every retry: it is the dedupe key. ``payload`` is typed
-    by the subclasses; here it is any object, so an event type newer than these models still
-    validates and reaches handlers bound to it, its payload fields in ``payload.model_extra``.
+    ``id`` (``pEv_...``) is the same on every retry: it is the dedupe key. ``type`` routes the
+    event and chooses its subclass; ``payload.eventType`` may differ and is not checked.
+    ``payload`` is typed by the subclasses; here it is any object, so an event type newer than
+    these models still validates and reaches handlers bound to it, its payload fields in
+    ``payload.model_extra``.
     """
 
     id: str
     type: str
-    timestamp: datetime
+    timestamp: DateTime
     workspaceId: str
     payload: ProviderModel
     webhookMetadata: WebhookMetadata
@@ -74,7 +90,7 @@ class ThreadTenantUpdatedPayload(ProviderModel):
     """``thread.thread_tenant_updated``: listed in the schema's event types, with no payload
     definition; Plain's fields are kept as extras."""
 
-    eventType: Literal["thread.thread_tenant_updated"]
+    eventType: str
 
 
 # Threads ---------------------------------------------------------------------------------

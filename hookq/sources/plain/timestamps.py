@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import calendar
-import re
 from datetime import datetime
 
-# White space as JavaScript's regular expressions know it (``\s``).
-JS_SPACE = "\t\n\x0b\x0c\r \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-DATE_TIME = re.compile(
-    r"(\d{4})-(\d\d)-(\d\d)([Tt" + JS_SPACE + r"])(\d\d):(\d\d):(\d\d)(?:\.(\d+))?"
-    r"([Zz]|([+-])(\d\d)(:?)(\d\d)?)?",
-    re.ASCII,
-)
+from hookq.sources.plain.datetimes import GRAMMAR
 
 
 def attempt_time(stamp: str) -> float | None:
@@ -23,26 +16,26 @@ def attempt_time(stamp: str) -> float | None:
     refuses leap seconds, "+hh" after a 'T', offsets past 23:59 after a 'T', and U+2028/9; it
     reads milliseconds, and a time without offset as local time. Checked against the SDK's own
     verdicts in tests/fixtures/plain/sdk/."""
-    match = DATE_TIME.fullmatch(stamp)
+    match = GRAMMAR.fullmatch(stamp)  # the schema's "date-time", checked first
     if match is None:
         return None
-    year, month, day, sep, hour, minute, second, fraction, zone, sign, zh, colon, zm = (
-        match.groups()
-    )
-    if int(hour) > 23 or int(minute) > 59 or int(second) > 59 or sep in "\u2028\u2029":
+    part = match.groupdict()
+    sep, sign, zh, zm = part["sep"], part["sign"], part["zh"], part["zm"]
+    hour, minute, second = int(part["hour"]), int(part["minute"]), int(part["second"])
+    if hour > 23 or minute > 59 or second > 59 or sep in "\u2028\u2029":
         return None
     if sign is not None:
         iso = sep in "Tt"
-        if (zm is None and (iso or colon)) or int(zm or 0) > 59 or (iso and int(zh) > 23):
+        if (zm is None and iso) or int(zm or 0) > 59 or (iso and int(zh) > 23):
             return None
-    fields = (int(year), int(month), int(day), int(hour), int(minute), int(second))
+    fields = (int(part["year"]), int(part["month"]), int(part["day"]), hour, minute, second)
     try:
-        if zone is None:
+        if part["z"] is None and sign is None:
             seconds = datetime(*fields).timestamp()  # local time, as Date.parse reads it
         else:
             seconds = calendar.timegm(datetime(*fields).timetuple())
     except ValueError:  # no such date (Feb 30), or year 0 (never within the replay window)
         return None
     offset = 0 if sign is None else (int(zh) * 60 + int(zm or 0)) * 60
-    millis = int((fraction or "0")[:3].ljust(3, "0"))
+    millis = int((part["fraction"] or "0")[:3].ljust(3, "0"))
     return seconds - (offset if sign == "+" else -offset) + millis / 1000
