@@ -61,7 +61,9 @@ def _asked(event: Any, what: str) -> bool:
     return isinstance(data, dict) and bool(data.get(what))
 
 
-@handler("#", name=NAME, timeout=4.0, max_attempts=10, backoff=FAST_RETRY, transactional=True)
+@handler(
+    "standard.#", name=NAME, timeout=4.0, max_attempts=10, backoff=FAST_RETRY, transactional=True
+)
 async def record_tx(event: StandardEvent, ctx: HandlerContext) -> None:
     delay = float(os.environ.get(EFFECT_DELAY, "0.005"))
     if delay > 0:
