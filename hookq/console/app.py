@@ -106,6 +106,10 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "alive"})
 
 
+async def favicon(_request: web.Request) -> web.Response:
+    return web.Response(status=204)  # browsers ask; there is none
+
+
 async def _headers(_request: web.Request, response: web.StreamResponse) -> None:
     """Every answer, static files and errors included, with the security headers."""
     for name, value in SECURITY_HEADERS.items():
@@ -118,6 +122,7 @@ def create_app(console: Console) -> web.Application:
     app[CONSOLE] = console
     r = app.router
     r.add_get("/healthz", healthz)
+    r.add_get("/favicon.ico", favicon)
     r.add_get("/login", login.login_page)
     r.add_post("/login", login.login)
     r.add_post("/logout", login.logout)

@@ -27,7 +27,7 @@ from hookq.console.state import CONSOLE, Console
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SESSION = web.RequestKey("session", Session)
 OPERATOR = web.RequestKey("operator", Operator)
-PUBLIC_PATHS = frozenset({"/login", "/healthz"})
+PUBLIC_PATHS = frozenset({"/login", "/healthz", "/favicon.ico"})
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 

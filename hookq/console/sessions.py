@@ -86,10 +86,16 @@ class Sessions:
         expected = self.csrf(nonce, purpose)
         return hmac.compare_digest(presented.encode("utf-8", "replace"), expected.encode())
 
-    def login_form(self) -> tuple[str, str]:
-        """(cookie value, form token) of a login form."""
-        nonce = secrets.token_urlsafe(16)
-        return self._logins.dumps(nonce), self.csrf(nonce, "login")
+    def login_form(self, cookie: str | None) -> tuple[str, str]:
+        """(cookie value, form token) of a login form. A browser's valid login cookie is kept:
+        a second form (another tab, or a redirected favicon request) must not invalidate the
+        first."""
+        nonce = self.login_nonce(cookie)
+        if nonce is None:
+            nonce = secrets.token_urlsafe(16)
+            cookie = self._logins.dumps(nonce)
+        assert cookie is not None
+        return cookie, self.csrf(nonce, "login")
 
     def login_nonce(self, value: str | None) -> str | None:
         if not value:

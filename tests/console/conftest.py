@@ -82,6 +82,12 @@ class RunningConsole:
         return self.console.sessions.csrf(session.nonce)
 
 
+def client(**options: Any) -> aiohttp.ClientSession:
+    """An HTTP client that keeps the cookies of an IP address's site (aiohttp's default jar
+    drops them), as a browser does."""
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), **options)
+
+
 def _hidden(html: str, name: str) -> str:
     marker = f'name="{name}" value="'
     start = html.index(marker) + len(marker)

@@ -21,7 +21,7 @@ log = structlog.get_logger("hookq.console")
 
 def _form(request: web.Request, status: int = 200, error: str = "") -> web.Response:
     console = console_of(request)
-    cookie, csrf = console.sessions.login_form()
+    cookie, csrf = console.sessions.login_form(request.cookies.get(LOGIN_COOKIE))
     response = page(
         console.templates,
         "login.html",
