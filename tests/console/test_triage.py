@@ -30,6 +30,8 @@ IDS = [f"order-{n}" for n in range(4)]
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
 POISONED = ["order-poisoned"]
 
 
