@@ -3,8 +3,10 @@
     python -m bench                       # every part, 10 s load runs (a few minutes)
     python -m bench --quick               # every part, briefly: proves the harness works
     python -m bench --parts ingress,e2e --duration 20
+    python -m bench --parts inbox         # the transactional handler against the Redis-deduped
 
-Needs the local RabbitMQ and Redis (or --amqp-url/--redis-url) and wrk (apt-get install wrk).
+Needs the local RabbitMQ and Redis (or --amqp-url/--redis-url) and wrk (apt-get install wrk);
+the inbox part, which runs only when asked for, PostgreSQL (--postgres-url) and py-spy.
 Everything runs in a namespace of its own (``bench-<hex>``), deleted at the end, with every
 process it started. The table and raw figures are saved under ``bench/results/``.
 """
@@ -35,8 +37,10 @@ PART_FUNCTIONS = {
     "worker": "bench.worker_bench:run_worker",
     "e2e": "bench.e2e:run_e2e",
     "tracing": "bench.tracing_bench:run_tracing",
+    "inbox": "bench.inbox_bench:run_inbox",
 }
 PARTS = tuple(PART_FUNCTIONS)
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 RESULTS = Path(__file__).resolve().parent / "results"
 
 Part = Callable[[BenchContext], Awaitable[list[Row]]]
@@ -62,12 +66,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--amqp-url", default=defaults.amqp_url)
     parser.add_argument("--redis-url", default=defaults.redis_url)
+    parser.add_argument("--postgres-url", default=defaults.postgres_url or LOCAL_POSTGRES)
     parser.add_argument("--results", type=Path, default=RESULTS, help="where tables are saved")
     args = parser.parse_args(argv)
     wanted = {p.strip() for p in args.parts.split(",") if p.strip()}
     unknown = wanted - set(PARTS)
     if unknown:
-        parser.error(f"unknown part(s) {sorted(unknown)}; known: {', '.join(PARTS)}")
+        known = ", ".join(PARTS)
+        parser.error(f"unknown part(s) {sorted(unknown)}; known: {known}")
     # Always in PARTS order: the worker's queues bind the events the ingress part publishes,
     # so an ingress part run after them would find its unrouted keeper empty.
     args.parts = [p for p in PARTS if p in wanted]
@@ -94,6 +100,11 @@ async def run_parts(ctx: BenchContext, parts: list[str]) -> list[Row]:
                 rows.append(failed(name, "(part did not complete)", exc))
             print(f"bench: {name} {time.monotonic() - started:.0f}s", file=sys.stderr, flush=True)
     finally:
+        for cleanup in ctx.cleanups:
+            try:
+                await cleanup(ctx)
+            except Exception as exc:
+                print(f"bench: cleanup failed: {exc!r}", file=sys.stderr)
         await broker.cleanup(ctx.amqp_url, ctx.redis_url, ctx.names, ctx.declared_queues)
     return rows
 
@@ -117,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         warmup=not args.quick,
         rounds=max(1, args.rounds),
         prefetch=args.prefetch,
+        postgres_url=args.postgres_url,
     )
     meta = {
         "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),

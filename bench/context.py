@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,9 @@ class BenchContext:
     rounds: int = 1  # ingress and worker: alternating runs of the ceiling and hookq; medians
     prefetch: int = 32  # the worker's (Settings.prefetch by default); the ack-only consumer's too
     declared_queues: list[str] = field(default_factory=list)
+    postgres_url: str | None = None  # the inbox part's PostgreSQL
+    # What a part leaves to undo at the end of the run (besides queues and Redis keys).
+    cleanups: list[Callable[[BenchContext], Awaitable[None]]] = field(default_factory=list)
 
     def hookq_env(self, **extra: str) -> dict[str, str]:
         """The ``HOOKQ_*`` settings of a hookq process in this run's namespace."""

@@ -40,6 +40,10 @@ def _flush() -> None:
 
 @handler("plain.#", "livechat.#", name=NAME, max_attempts=1, timeout=10.0)
 async def noop(event: object, ctx: HandlerContext) -> None:
+    note_call(ctx)
+
+
+def note_call(ctx: HandlerContext) -> None:
     if not _unwritten:
         asyncio.get_running_loop().call_later(FLUSH_AFTER, _flush)
     _unwritten.append(f"{ctx.delivery_id}\t{time.time():.6f}\n")

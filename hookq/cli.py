@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "hookq.worker.cli",
     "hookq.dlq.cli",
     "hookq.console.cli",
+    "hookq.db.cli",
 )
 
 DISTRIBUTION = "hookq"

@@ -94,6 +94,15 @@ class Settings(BaseSettings):
     console_ingress_metrics_url: str = ""  # an ingress's /metrics: accepted and refused rates
     console_broker_api_url: str = ""  # RabbitMQ's management API: in flight, events per minute
     console_sample_interval: float = Field(10.0, ge=0.5, description="seconds between samples")
+    # PostgreSQL: the transactional inbox (hookq.inbox), used only by transactional handlers
+    # and `hookq db`. None: no transactional handler may run.
+    postgres_url: str | None = None
+    postgres_pool_size: int = Field(
+        10, ge=1, le=1000, description="connections per worker: transactional runs at once"
+    )
+    postgres_statement_timeout: float = Field(
+        30.0, gt=0, description="seconds any one statement may take, handlers' own included"
+    )
 
     # Logs
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -183,6 +192,15 @@ class Settings(BaseSettings):
     def _redis_scheme(cls, value: str) -> str:
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("postgres_url")
+    @classmethod
+    def _postgres_scheme(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must start with postgresql:// or postgres://")
         return value
 
     @property

@@ -14,6 +14,9 @@ Nothing else spells these names. The shape, with ``ns`` the namespace setting (`
   operator browses goes back to its own place.
 - ``ns.direct`` (direct): the route by which the broker dead-letters into a named queue;
   every handler, retry and dead queue is bound to it under its own name.
+- ``ns.handlers.declared``: a stream, the record of what each handler declared (its origin and
+  patterns, ``hookq.declarations``). No handler's queue can take this name: a handler's names
+  end in its own name, ``.retry.<delay>`` or ``.dead``.
 
 The headers a message carries are the message format's (``hookq.message``).
 """
@@ -24,8 +27,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import aiormq
 from aio_pika.abc import (
     AbstractChannel,
+    AbstractConnection,
     AbstractExchange,
     AbstractQueue,
     ExchangeType,
@@ -73,6 +78,10 @@ class Names:
 
     def dead_queue(self, handler: str) -> str:
         return f"{self.namespace}.{handler}.dead"
+
+    @property
+    def declarations_stream(self) -> str:
+        return f"{self.namespace}.handlers.declared"
 
     def redis_key(self, *parts: str) -> str:
         return ":".join((self.namespace, *parts))
@@ -186,3 +195,41 @@ async def declare_handler(
         )
         await tier.bind(direct, routing_key=tier_name)
     return main
+
+
+async def declare_declarations_stream(channel: AbstractChannel, names: Names) -> AbstractQueue:
+    """The stream of handlers' declarations (``hookq.declarations``). Idempotent."""
+    return await channel.declare_queue(
+        names.declarations_stream, durable=True, arguments={"x-queue-type": "stream"}
+    )
+
+
+async def unbind_patterns(
+    channel: AbstractChannel, names: Names, handler: str, patterns: Iterable[str]
+) -> None:
+    """Remove bindings of a handler's queue to the events exchange (one that does not exist is
+    no error: RabbitMQ answers unbind-ok)."""
+    queue = await channel.get_queue(names.handler_queue(handler), ensure=False)
+    for pattern in patterns:
+        await queue.unbind(names.events_exchange, routing_key=pattern)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueState:
+    ready: int  # messages waiting (not those delivered to a consumer and not yet acked)
+    consumers: int
+
+
+async def queue_state(connection: AbstractConnection, queue: str) -> QueueState | None:
+    """The queue's counts, or None if it does not exist (a passive declare, on its own channel
+    because a 404 closes the channel)."""
+    channel = await connection.channel(publisher_confirms=False)
+    try:
+        declared = await channel.declare_queue(queue, passive=True)
+    except aiormq.exceptions.ChannelNotFoundEntity:
+        return None
+    finally:
+        if not channel.is_closed:
+            await channel.close()
+    result = declared.declaration_result
+    return QueueState(ready=result.message_count or 0, consumers=result.consumer_count or 0)

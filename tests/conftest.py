@@ -1,7 +1,8 @@
-"""Fixtures shared by every test: the real broker and Redis, and a namespace per test.
+"""Fixtures shared by every test: the real broker, Redis and PostgreSQL, and a namespace per test.
 
-Each test gets its own namespace (``Settings.namespace``), so its exchanges, queues and Redis
-keys are its own. Whatever a test session left behind is deleted when it ends.
+Each test gets its own namespace (``Settings.namespace``), so its exchanges, queues, Redis
+keys and PostgreSQL schema are its own. Whatever a test session left behind is deleted when it
+ends.
 """
 
 from __future__ import annotations
@@ -57,6 +58,32 @@ def redis_url() -> Iterator[str]:
     except services.ServiceUnavailable as exc:
         pytest.fail(str(exc), pytrace=False)
     asyncio.run(_delete_redis_keys(url))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """PostgreSQL, for transactional handlers: asked for only by the tests that use it."""
+    try:
+        with services.postgres_url() as url:
+            yield url
+    except services.ServiceUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    asyncio.run(_drop_schemas(url))
+
+
+async def _drop_schemas(url: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        schemas = await connection.fetch(
+            "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)", SESSION_PREFIX
+        )
+        for row in schemas:
+            name = row["nspname"].replace('"', '""')
+            await connection.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+    finally:
+        await connection.close()
 
 
 def _delete_leftovers(url: str, prefixes: tuple[str, ...] = (SESSION_PREFIX,)) -> None:

@@ -1,8 +1,8 @@
-"""Finding the real RabbitMQ and Redis the tests run against.
+"""Finding the real RabbitMQ, Redis and PostgreSQL the tests run against.
 
-Order: ``HOOKQ_TEST_AMQP_URL`` / ``HOOKQ_TEST_REDIS_URL``; else the local defaults if they
-answer; else testcontainers if a Docker engine answers; else a failure that says what to do.
-Never a skip: integration tests that did not run must not look green.
+Order: ``HOOKQ_TEST_AMQP_URL`` / ``HOOKQ_TEST_REDIS_URL`` / ``HOOKQ_TEST_POSTGRES_URL``; else
+the local defaults if they answer; else testcontainers if a Docker engine answers; else a
+failure that says what to do. Never a skip: integration tests that did not run must not look green.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 LOCAL_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
 LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 class ServiceUnavailable(RuntimeError):
@@ -77,4 +78,23 @@ def redis_url() -> Iterator[str]:
         raise ServiceUnavailable(
             "no Redis for the integration tests: set HOOKQ_TEST_REDIS_URL, start one on "
             "127.0.0.1:6379 (redis-server --daemonize yes), or run a Docker engine"
+        )
+
+
+@contextlib.contextmanager
+def postgres_url() -> Iterator[str]:
+    env = os.environ.get("HOOKQ_TEST_POSTGRES_URL")
+    if env:
+        yield env
+    elif answers(LOCAL_POSTGRES):
+        yield LOCAL_POSTGRES
+    elif docker_answers():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:15", driver=None) as container:
+            yield container.get_connection_url()
+    else:
+        raise ServiceUnavailable(
+            "no PostgreSQL for the integration tests: set HOOKQ_TEST_POSTGRES_URL, start one on "
+            "127.0.0.1:5432 (database test, trust authentication), or run a Docker engine"
         )

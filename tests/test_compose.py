@@ -27,8 +27,9 @@ INTERPOLATION = re.compile(r"\$\{(?P<name>\w+)(?P<op>:?[-?])?(?P<arg>[^}]*)\}")
 REQUIRED_ONLY = re.compile(r"\$\{\w+:\?[^}]*\}")
 USER_AND_PASSWORD = re.compile(rf"{REQUIRED_ONLY.pattern}:{REQUIRED_ONLY.pattern}")
 SECRET_NAME = re.compile(r"SECRET|PASS|TOKEN|KEY|USER", re.IGNORECASE)
-# Ports nothing outside this machine may reach: AMQP, management UI, clustering, Redis.
-PRIVATE_PORTS = {5672, 15672, 4369, 25672, 6379}
+# Ports nothing outside this machine may reach: AMQP, management UI, clustering, Redis,
+# PostgreSQL.
+PRIVATE_PORTS = {5672, 15672, 4369, 25672, 6379, 5432}
 LOOPBACK = {"127.0.0.1", "::1", "[::1]", "localhost"}
 EVERY_ADDRESS = "0.0.0.0"  # noqa: S104  # where compose publishes a port without an address
 
@@ -92,6 +93,7 @@ def test_every_secret_and_password_must_be_set() -> None:
     assert {n for _, n, _ in secrets} >= {
         *("HOOKQ_PLAIN_SECRETS", "HOOKQ_LIVECHAT_SECRETS", "HOOKQ_STARYA_SECRETS"),
         *("HOOKQ_STANDARD_SECRETS", "RABBITMQ_DEFAULT_USER", "RABBITMQ_DEFAULT_PASS"),
+        *("POSTGRES_USER", "POSTGRES_PASSWORD"),
     }
     assert [(s, n, v) for s, n, v in secrets if not REQUIRED_ONLY.fullmatch(v)] == []
 
@@ -103,6 +105,9 @@ def test_credentials_in_urls_must_be_set() -> None:
             assert USER_AND_PASSWORD.fullmatch(userinfo), (service, name, value)
             with_credentials.append((service, name))
     assert {("worker", "HOOKQ_AMQP_URL"), ("ingress", "HOOKQ_AMQP_URL")} <= set(with_credentials)
+    assert {("worker", "HOOKQ_POSTGRES_URL"), ("migrate", "HOOKQ_POSTGRES_URL")} <= set(
+        with_credentials
+    )
 
 
 def test_rabbitmq_runs_without_its_guest_user() -> None:
@@ -150,6 +155,14 @@ def test_the_readmes_handler_image_builds_on_the_image_compose_builds() -> None:
     users = [line.split()[1] for line in lines if line.startswith("USER ")]
     assert users[-1] == image_user != "root"
     assert any(line.startswith("ENV HOOKQ_HANDLER_MODULES=") for line in lines)
+
+
+def test_the_worker_starts_after_the_inbox_schema_is_migrated() -> None:
+    assert SERVICES["migrate"]["command"] == ["db", "migrate"]
+    assert SERVICES["migrate"]["image"] == SERVICES["worker"]["image"]
+    migrated = SERVICES["worker"]["depends_on"]["migrate"]
+    assert migrated == {"condition": "service_completed_successfully"}
+    assert "postgres-data:/var/lib/postgresql/data" in SERVICES["postgres"]["volumes"]
 
 
 def test_the_port_parser_reads_every_syntax() -> None:

@@ -42,21 +42,20 @@ def discover_handlers(settings: Settings) -> tuple[dict[str, HandlerSpec], str]:
         return {}, f"handler discovery failed: {type(exc).__name__}: {exc}"
 
 
-def hook_names(settings: Settings) -> tuple[list[str], str]:
-    from hookq.worker.hook_registry import HookError, team_hooks
+def worker_hooks(settings: Settings) -> tuple[list[str], str]:
+    """The hooks a worker with these settings runs, as ``hookq handlers`` lists them."""
+    from hookq.worker.hook_registry import HookError, hook_names
 
-    builtin = ["tracing"] if settings.tracing_enabled else []
     try:
-        team = [hook.name for hook in team_hooks(settings)]
+        return hook_names(settings), ""
     except HookError as exc:
-        return [*builtin, "metrics"], str(exc)
-    return [*builtin, *team, "metrics"], ""
+        return [], str(exc)
 
 
 def build_console(settings: Settings) -> Console:
     operators = Operators.from_settings(settings)
     specs, discovery_error = discover_handlers(settings)
-    hooks, hook_error = hook_names(settings)
+    hooks, hook_error = worker_hooks(settings)
     return Console(
         settings=settings,
         operators=operators,

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Sequence
 
 from aio_pika.abc import AbstractConnection
 
+from hookq import declarations
 from hookq.dlq import operations, render, report
 from hookq.dlq.browse import LEAN, Reading, Snapshot
 from hookq.dlq.queues import connect
 from hookq.dlq.records import DeadQueue, DeadRecord, Selection, parse_duration
 from hookq.privacy import Privacy
 from hookq.settings import Settings
+from hookq.topology import Names
 
 EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_FAILED = 0, 1, 2, 3, 4
 PAST = {"replay": "replayed", "purge": "purged"}
@@ -39,6 +42,18 @@ async def _snapshots(
     return read.snapshots
 
 
+async def _orphans(
+    connection: AbstractConnection, settings: Settings, snapshots: Sequence[Snapshot]
+) -> list[declarations.Orphan]:
+    """Handler queues that workers declared, that no discovered handler declares now, and that
+    nobody consumes: removed handlers whose queues still fill (``hookq.declarations``)."""
+    names = Names(settings.namespace)
+    deployed = {s.queue.handler for s in snapshots if not s.queue.unrouted}
+    recorded = await declarations.read(connection, names)
+    others = [history for name, history in recorded.items() if name not in deployed]
+    return await declarations.orphans(connection, names, others)
+
+
 def _selection(args: argparse.Namespace) -> Selection:
     older = getattr(args, "older_than", None)
     try:
@@ -57,11 +72,15 @@ def _selection(args: argparse.Namespace) -> Selection:
 async def stats(args: argparse.Namespace, settings: Settings) -> int:
     async with await connect(settings, "stats") as connection:
         snapshots = await _snapshots(connection, settings, args)
+        orphaned = [] if args.handler else await _orphans(connection, settings, snapshots)
     entries = [report.stats(s) for s in snapshots]
+    orphans = [report.orphan(o) for o in orphaned]
     if args.json:
-        render.print_json({"queues": entries})
+        render.print_json({"queues": entries, "orphaned": orphans})
     else:
         render.stats_table(entries)
+        if orphans:
+            render.orphans_table(orphans)
     missing = args.handler and all(not s.exists for s in snapshots)
     return EXIT_NOTHING if missing else EXIT_OK
 

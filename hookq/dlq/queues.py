@@ -9,26 +9,20 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import aio_pika
-import aiormq
 from aio_pika.abc import AbstractConnection
 
 from hookq.display import safe
 from hookq.dlq.records import UNROUTED, DeadQueue
 from hookq.settings import Settings
 from hookq.topology import Names, check_handler_name
+from hookq.topology import QueueState as QueueState  # re-exported: the tools import it here
+from hookq.topology import queue_state as queue_state
 
 
 class UnknownHandler(ValueError):
     """A ``--handler`` name that cannot be a handler, or that no handler has."""
-
-
-@dataclass(frozen=True, slots=True)
-class QueueState:
-    ready: int  # messages waiting (not those delivered to a consumer and not yet acked)
-    consumers: int
 
 
 def discovered_handlers(settings: Settings) -> list[str]:
@@ -91,18 +85,3 @@ async def connect(settings: Settings, purpose: str) -> AbstractConnection:
     return await aio_pika.connect(
         settings.amqp_url, client_properties={"connection_name": f"hookq-dlq-{purpose}"}
     )
-
-
-async def queue_state(connection: AbstractConnection, queue: str) -> QueueState | None:
-    """The queue's counts, or None if it does not exist (a passive declare, on its own channel
-    because a 404 closes the channel)."""
-    channel = await connection.channel(publisher_confirms=False)
-    try:
-        declared = await channel.declare_queue(queue, passive=True)
-    except aiormq.exceptions.ChannelNotFoundEntity:
-        return None
-    finally:
-        if not channel.is_closed:
-            await channel.close()
-    result = declared.declaration_result
-    return QueueState(ready=result.message_count or 0, consumers=result.consumer_count or 0)

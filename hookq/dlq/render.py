@@ -102,6 +102,29 @@ def stats_table(entries: Sequence[Mapping[str, Any]]) -> None:
     stdout().print(table)
 
 
+def orphans_table(entries: Sequence[Mapping[str, Any]]) -> None:
+    line(
+        "orphaned handler queues: declared by handlers this deployment no longer has, still "
+        "bound and filling, consumed by nobody (delete each once what it holds is not needed: "
+        "rabbitmqctl delete_queue NAME):"
+    )
+    table = Table()
+    for column in ("handler", "queue", "waiting", "dead", "declared by", "last declared"):
+        table.add_column(column, overflow="fold")
+    table.add_column("still bound", overflow="fold")
+    for e in entries:
+        table.add_row(
+            cell(e["handler"]),
+            cell(e["queue"]),
+            cell(e["waiting"]),
+            cell(e["dead"]),
+            cell(e["declared_by"]),
+            cell(e["last_declared"]),
+            cell(" ".join(e["patterns"])),
+        )
+    stdout().print(table)
+
+
 def detail(d: Mapping[str, Any]) -> None:
     console = stdout()
     table = Table(show_header=False, title=cell(f"{d['handler']} / {d['delivery_id']}"))

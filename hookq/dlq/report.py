@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+from hookq.declarations import Orphan
 from hookq.dlq.browse import Snapshot
 from hookq.dlq.move import MoveResult
 from hookq.dlq.records import DeadRecord
@@ -75,6 +76,19 @@ def stats(snapshot: Snapshot) -> dict[str, Any]:
         "oldest_failure": iso(min(times)) if times else None,
         "newest_failure": iso(max(times)) if times else None,
         "error_types": dict(errors.most_common(TOP_ERRORS)),
+    }
+
+
+def orphan(found: Orphan) -> dict[str, Any]:
+    """A handler queue that no deployed handler declares, still bound: it keeps filling."""
+    return {
+        "handler": found.history.handler,
+        "queue": found.queue,
+        "waiting": found.state.ready,
+        "dead": found.dead,
+        "declared_by": found.history.owner,
+        "last_declared": iso(found.history.last.at),
+        "patterns": sorted(found.history.bound),  # bound by it and never unbound
     }
 
 

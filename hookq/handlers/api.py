@@ -7,6 +7,16 @@
     async def sync_thread(event: ThreadChatSent, ctx: HandlerContext) -> None:
         ctx.log.info("synced", thread=event.payload.thread.id)
 
+A handler whose effects are writes to PostgreSQL can make them exactly once: with
+``transactional=True`` it gets ``ctx.db``, a connection inside the transaction that also holds
+the event's inbox row (``hookq.inbox``); what it writes through ``ctx.db`` commits with that row
+when it returns, and is rolled back when it fails or times out.
+
+    @handler("plain.thread.created", transactional=True)
+    async def record_thread(event: ThreadCreated, ctx: HandlerContext) -> None:
+        assert ctx.db is not None
+        await ctx.db.execute("INSERT INTO threads (id) VALUES ($1)", event.payload.thread.id)
+
 The decorator does not register anything globally: it attaches a ``HandlerSpec`` to the
 function (``SPEC_ATTRIBUTE``), and discovery (``hookq.handlers.registry``) collects the specs of
 the modules it imports. Importing a module twice, or from two places, therefore never registers
@@ -19,11 +29,17 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from structlog.typing import FilteringBoundLogger
 
 from hookq.topology import check_handler_name, check_pattern
+
+if TYPE_CHECKING:
+    # Only named in annotations: asyncpg is imported where a transactional handler runs.
+    from asyncpg import Connection, Record
+
+    Database = Connection[Record]
 
 SPEC_ATTRIBUTE = "__hookq_handler__"
 
@@ -103,6 +119,9 @@ class HandlerSpec:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     backoff: Backoff = field(default_factory=Backoff)
     timeout: float = DEFAULT_TIMEOUT
+    # Its writes through ctx.db commit with its inbox row in PostgreSQL (exactly once), instead
+    # of being deduped in Redis (once, but for a worker killed after the effect).
+    transactional: bool = False
 
     def __post_init__(self) -> None:
         check_handler_name(self.name)
@@ -139,6 +158,10 @@ class HandlerContext:
     received_at: datetime
     headers: Mapping[str, str]  # the provider's signed HTTP headers the ingress kept, if any
     log: FilteringBoundLogger  # bound to handler, delivery id, source, event type, attempt
+    # A transactional handler's connection, inside the transaction that holds the event's inbox
+    # row: commits when the handler returns, rolls back when it fails. Never COMMIT or ROLLBACK
+    # it yourself; `async with ctx.db.transaction():` nests a savepoint. None for the others.
+    db: Database | None = None
 
 
 def origin_of(func: Callable[..., Any]) -> str:
@@ -163,12 +186,14 @@ def handler(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     backoff: Backoff | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    transactional: bool = False,
 ) -> Callable[
     [Callable[[EventT, HandlerContext], Awaitable[None]]],
     Callable[[EventT, HandlerContext], Awaitable[None]],
 ]:
     """Declare an async function as a handler of the events whose routing key
-    (``<source>.<event type>``) matches any of ``patterns`` (``*`` one word, ``#`` any)."""
+    (``<source>.<event type>``) matches any of ``patterns`` (``*`` one word, ``#`` any).
+    ``transactional``: run it inside a PostgreSQL transaction with its inbox row (``ctx.db``)."""
 
     def decorate(
         func: Callable[[EventT, HandlerContext], Awaitable[None]],
@@ -181,6 +206,7 @@ def handler(
                 max_attempts=max_attempts,
                 backoff=backoff or Backoff(),
                 timeout=timeout,
+                transactional=transactional,
             )
         except ValueError as exc:
             # Raised while the team's module is imported: name the function, not just the spec.

@@ -48,28 +48,34 @@ def describe(spec: HandlerSpec, names: Names) -> dict[str, Any]:
             "jitter": spec.backoff.jitter,
         },
         "origin": spec.origin,
+        "transactional": spec.transactional,
     }
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     # Imported here, not above: `hookq --help` must not load rich, structlog and aio-pika.
     from rich.console import Console
+    from rich.text import Text
 
     from hookq.handlers.registry import RegistryError, discover
     from hookq.topology import Names
+    from hookq.worker.hook_registry import HookError, hook_names
 
     try:
         specs = discover(settings)
-    except RegistryError as exc:
+        hooks = hook_names(settings)
+    except (RegistryError, HookError) as exc:
         print(f"hookq handlers: {safe(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     names = Names(settings.namespace)
     if args.json:
         listing = [describe(spec, names) for spec in specs.values()]
-        print(json.dumps({"namespace": settings.namespace, "handlers": listing}, indent=2))
+        document = {"namespace": settings.namespace, "handlers": listing, "hooks": hooks}
+        print(json.dumps(document, indent=2))
     else:
         console = Console(file=sys.stdout, width=output_width(sys.stdout))
         console.print(_table(list(specs.values()), names))
+        console.print(Text(safe("hooks, outermost first: " + ", ".join(hooks))))
     return EXIT_OK
 
 
@@ -105,6 +111,7 @@ def _table(specs: Collection[HandlerSpec], names: Names) -> Table:
                     f"timeout {spec.timeout:g}s",
                     f"backoff {format_delay(backoff.base)} x{backoff.factor:g}",
                     f"max {format_delay(backoff.max_delay)}{jitter}",
+                    *(["transactional (PostgreSQL inbox)"] if spec.transactional else []),
                 ]
             ),
         )

@@ -30,15 +30,14 @@ from pydantic import BaseModel
 
 from hookq.handlers.annotations import check_annotation
 from hookq.handlers.api import HandlerContext, HandlerFunc, HandlerSpec, spec_of
-from hookq.message import Failure, Header, event_headers
+from hookq.message import Envelope, Failure, Header, event_headers
 from hookq.sources.base import SourceSettings
 from hookq.sources.registry import source_type
 from hookq.testing.signing import Payload, signed_request, source_settings
-from hookq.topology import Names, topic_matches
-from hookq.worker.dedupe import Claim, ClaimState, Dedupe
+from hookq.topology import topic_matches
 from hookq.worker.hooks import Hook, Hooks
 from hookq.worker.inflight import InFlight
-from hookq.worker.outcomes import Ending, Outcome, Requeue, RetryLater, Settler
+from hookq.worker.outcomes import Claim, Ending, Outcome, Requeue, RetryLater, Settler
 from hookq.worker.pipeline import Pipeline
 from hookq.worker.validation import Validator
 
@@ -125,7 +124,7 @@ async def run_handler(
     pipeline = Pipeline(
         dataclasses.replace(spec, func=functools.partial(_watched, spec.func, seen)),
         validator=Validator({source: checker}),
-        dedupe=_NoDedupe(),
+        claimer=_EveryClaimGranted(),
         settler=settler,
         hooks=Hooks(hooks),
         in_flight=InFlight(),
@@ -188,26 +187,32 @@ class _Message:
     content_encoding: str | None = None
 
 
-class _NoDedupe(Dedupe):
-    """Every claim granted: one run, never a duplicate."""
+class _Granted:
+    """A claim of a run no other delivery competes with: nothing to mark, commit or undo."""
 
-    def __init__(self) -> None:
-        self._names = Names("hookq-testing")
+    db = None
 
-    async def claim(self, key: str, message_id: str) -> Claim:
-        return Claim(ClaimState.CLAIMED, key, f"{message_id} testing")
+    async def end_run(self, error: Exception | None) -> Exception | None:
+        return error
 
-    async def mark_done(self, claim: Claim) -> bool:
+    async def done(self) -> bool:
         return True
 
-    async def mark_dead(self, claim: Claim) -> None:
+    async def dead(self) -> None:
         return None
 
-    async def release(self, claim: Claim) -> None:
+    async def release(self) -> None:
         return None
 
     async def close(self) -> None:
         return None
+
+
+class _EveryClaimGranted:
+    """One run, never a duplicate: what dedupe decides is the worker's business."""
+
+    async def claim(self, envelope: Envelope) -> Claim:
+        return _Granted()
 
 
 class _RecordingSettler(Settler):

@@ -37,6 +37,15 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help=f"unacked messages per handler queue, i.e. its concurrency "
         f"(default: {PREFETCH_VARIABLE})",
     )
+    parser.add_argument(
+        "--adopt",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="take over this handler's queue from the module that declared it before (it "
+        "moved on purpose); without it a worker refuses a handler whose queue another "
+        "module's handler declared (repeatable)",
+    )
     parser.set_defaults(run=_run)
 
 
@@ -51,7 +60,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         print("hookq worker: --prefetch must be at least 1", file=sys.stderr)
         return EXIT_USAGE
     try:
-        specs = select(discover(settings), args.handler)
+        discovered = discover(settings)
+        specs = select(discovered, args.handler)
     except RegistryError as exc:
         print(f"hookq worker: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -64,11 +74,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if not specs:
         print("hookq worker: no handler to run (see `hookq handlers`)", file=sys.stderr)
         return EXIT_USAGE
+    if not_run := sorted(set(args.adopt) - set(specs)):
+        print(f"hookq worker: --adopt {', '.join(not_run)}: not run here", file=sys.stderr)
+        return EXIT_USAGE
     check_timeouts(specs, settings)  # a SettingsError: hookq.cli prints it, exit 2
     try:
         hooks = team_hooks(settings)
     except HookError as exc:
         print(f"hookq worker: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    run(serve(settings, specs, args.prefetch, hooks))
+    run(serve(settings, specs, args.prefetch, hooks, adopt=args.adopt, deployed=list(discovered)))
     return EXIT_OK

@@ -25,16 +25,29 @@ size.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import itertools
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
+import structlog
 
+from hookq.message import Envelope
 from hookq.topology import Names
+from hookq.worker.inflight import InFlight
+from hookq.worker.outcomes import Duplicate
 from hookq.worker.redis_gate import RedisGate
 from hookq.worker.script_batch import BatchScript, ScriptBatch
+
+if TYPE_CHECKING:
+    from hookq.handlers.api import Database
+
+log = structlog.get_logger("hookq.worker")
+
+MAX_LEASE_POLL = 1.0  # seconds between looks at a claim held by this same message
 
 DONE = "done"
 DEAD = "dead"
@@ -156,3 +169,72 @@ class Dedupe:
 
     async def close(self) -> None:
         await self._batch.close()
+
+
+class RedisClaim:
+    """A run's claim on its Redis key, as the settler calls it (``outcomes.Claim``)."""
+
+    __slots__ = ("_claim", "_dedupe", "_ended")
+
+    def __init__(self, dedupe: Dedupe, claim: Claim) -> None:
+        self._dedupe = dedupe
+        self._claim = claim
+        self._ended = False
+
+    @property
+    def db(self) -> Database | None:
+        return None
+
+    async def end_run(self, error: Exception | None) -> Exception | None:
+        return error  # the handler's effects are its own: nothing to commit or undo
+
+    async def done(self) -> bool:
+        self._ended = True
+        return await self._dedupe.mark_done(self._claim)
+
+    async def dead(self) -> None:
+        self._ended = True
+        await self._dedupe.mark_dead(self._claim)
+
+    async def release(self) -> None:
+        self._ended = True
+        await self._dedupe.release(self._claim)
+
+    async def close(self) -> None:
+        return None  # holds nothing but the key, which its lease frees
+
+
+class RedisClaimer:
+    """Claims one handler's events on their Redis keys."""
+
+    def __init__(self, dedupe: Dedupe, handler: str, in_flight: InFlight) -> None:
+        self._dedupe = dedupe
+        self._handler = handler
+        self._in_flight = in_flight
+
+    async def claim(self, envelope: Envelope) -> RedisClaim:
+        """Our claim; ``Duplicate`` when the event is done, dead, or in flight in another
+        delivery. Waits while this same message holds it."""
+        key = self._dedupe.key(
+            self._handler,
+            envelope.source,
+            envelope.event_type,
+            envelope.delivery_id,
+            envelope.replay_id or "0",
+        )
+        waited = False
+        while True:
+            claim = await self._dedupe.claim(key, envelope.message_id)
+            if claim.state is ClaimState.CLAIMED:
+                return RedisClaim(self._dedupe, claim)
+            if claim.state in (ClaimState.DONE, ClaimState.OTHER_MESSAGE):
+                # Another delivery in flight ends acked, retried, dead or redelivered.
+                raise Duplicate()
+            # Redelivered while its own earlier delivery holds the claim: that run's worker
+            # died or lost its connection. It may still finish (then the key says done), else
+            # the lease lapses and we run it. Never ack it as a duplicate: nothing else will.
+            if not waited:
+                log.info("claimed elsewhere: waiting for the lease", lease_left=claim.lease_left)
+                waited = True
+            with self._in_flight.waiting():
+                await asyncio.sleep(min(max(claim.lease_left, 0.02), MAX_LEASE_POLL))

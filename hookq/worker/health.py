@@ -1,6 +1,7 @@
 """The worker's HTTP endpoint (``HOOKQ_WORKER_METRICS_HOST``:``HOOKQ_WORKER_METRICS_PORT``):
 ``/metrics`` (Prometheus), ``/healthz`` (the process is alive) and ``/readyz`` (connected to
-the broker and Redis, every handler's consumer running; 503 with the reasons otherwise)."""
+the broker, and to Redis and PostgreSQL as far as its handlers need them, every handler's
+consumer running; 503 with the reasons otherwise, e.g. ``postgresql unavailable``)."""
 
 from __future__ import annotations
 

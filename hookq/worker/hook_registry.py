@@ -48,6 +48,11 @@ def builtin_hooks(settings: Settings) -> list[Hook]:
     return [TracingHook(settings)]
 
 
+def hook_names(settings: Settings) -> list[str]:
+    """What a worker with these settings runs, outermost first (``hookq handlers``)."""
+    return [hook.name for hook in (*builtin_hooks(settings), *team_hooks(settings))] + ["metrics"]
+
+
 def _import(path: str) -> object:
     module_name, _, attribute = path.partition(":")
     if not module_name or not attribute:

@@ -7,6 +7,10 @@ acked, or requeued. Nothing is acked before it is safely elsewhere: a copy the b
 confirm requeues the original instead (``Outcome.REQUEUED``).
 
 Adding an outcome means one ``Ending`` subclass here and one entry in ``Settler._entries``.
+
+The settler never talks to the store that dedupes a handler's runs: it calls the run's ``Claim``
+(``done``, ``dead``, ``release``), a Redis key for most handlers (``hookq.worker.dedupe``), the
+transaction holding the inbox row for transactional ones (``hookq.inbox``).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import contextlib
 import enum
 import time
 from collections.abc import Awaitable, Callable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import structlog
 from aio_pika.abc import AbstractIncomingMessage, FieldValue
@@ -24,8 +28,10 @@ from aio_pika.abc import AbstractIncomingMessage, FieldValue
 from hookq.handlers.api import HandlerSpec, Reject, Retry
 from hookq.message import Failure, copy_message, retried, with_failure
 from hookq.topology import Names
-from hookq.worker.dedupe import Claim, Dedupe
 from hookq.worker.outbox import Outbox, PublishFailed
+
+if TYPE_CHECKING:
+    from hookq.handlers.api import Database
 
 log = structlog.get_logger("hookq.worker")
 
@@ -75,10 +81,13 @@ class Dead(Ending):
 class RetryLater(Ending):
     outcome = Outcome.RETRIED
 
-    def __init__(self, failure: Failure, delay: float) -> None:
+    def __init__(self, failure: Failure, delay: float, *, counts: bool = True) -> None:
         super().__init__(failure.message)
         self.failure = failure
         self.delay = delay
+        # False: the handler did not run (its inbox row was busy elsewhere): the copy comes
+        # back for the same attempt.
+        self.counts = counts
 
 
 class Requeue(Ending):
@@ -106,17 +115,46 @@ def after_run(
     return RetryLater(failure, spec.backoff.delay(attempt))
 
 
+class Claim(Protocol):
+    """What one run holds from its claim to its settling, whatever the store behind it."""
+
+    @property
+    def db(self) -> Database | None:
+        """What the handler writes through (``ctx.db``): None unless the claim is a
+        transaction."""
+
+    async def end_run(self, error: Exception | None) -> Exception | None:
+        """The run ended (``error``: what the handler raised, or None): commit what it wrote, or
+        undo it. Returns the error that decides the run's ending (the handler's, or one its
+        commit met); raises ``Requeue`` when the claim's own store failed under the run (no
+        attempt is counted against the handler)."""
+
+    async def done(self) -> bool:
+        """Make the done mark durable before the ack; False when the claim was lost (a Redis
+        lease outrun), and the ack goes ahead anyway."""
+
+    async def dead(self) -> None:
+        """Mark the event dead (its dead letter is published): a provider's resend of it is a
+        duplicate, not another dead letter."""
+
+    async def release(self) -> None:
+        """Give the claim up, so that a retry or a redelivery can claim it."""
+
+    async def close(self) -> None:
+        """Return what the claim holds (a connection), whatever happened: called once the
+        message ended, a no-op when ``done``, ``dead`` or ``release`` did it."""
+
+
 Entry = Callable[[AbstractIncomingMessage, Ending, Claim | None, int], Awaitable[Outcome]]
 
 
 class Settler:
     """Carries out one handler's endings."""
 
-    def __init__(self, spec: HandlerSpec, names: Names, outbox: Outbox, dedupe: Dedupe) -> None:
+    def __init__(self, spec: HandlerSpec, names: Names, outbox: Outbox) -> None:
         self._spec = spec
         self._names = names
         self._outbox = outbox
-        self._dedupe = dedupe
         self._dead_queue = names.dead_queue(spec.name)
         self._entries: dict[type[Ending], Entry] = {
             Done: self._done,
@@ -137,8 +175,9 @@ class Settler:
         self, message: AbstractIncomingMessage, _ending: Ending, claim: Claim | None, _a: int
     ) -> Outcome:
         # The done mark first: acked before it, a crash would leave an event that ran with no
-        # mark, and its next delivery would run it again.
-        if claim is not None and not await self._dedupe.mark_done(claim):
+        # mark, and its next delivery would run it again. (An inbox row was committed with the
+        # handler's writes when the run ended: its done() only confirms it.)
+        if claim is not None and not await claim.done():
             log.warning("claim lost before done: the handler outran the claim lease")
         await ack(message)
         return Outcome.PROCESSED
@@ -160,7 +199,7 @@ class Settler:
             return Outcome.REQUEUED
         if claim is not None:
             # Its provider's next retry of it is a duplicate, not another dead letter.
-            await self._dedupe.mark_dead(claim)
+            await claim.dead()
         await ack(message)
         log.warning(
             "dead-lettered",
@@ -181,8 +220,13 @@ class Settler:
         # Released before the copy is published: the copy (a message of its own) must find the
         # key free, or it would be taken for a duplicate of a delivery in flight.
         if claim is not None:
-            await self._dedupe.release(claim)
-        headers = retried(message.headers, self._spec.name, attempt, ending.failure, time.time())
+            await claim.release()
+        now = time.time()
+        headers = (
+            retried(message.headers, self._spec.name, attempt, ending.failure, now)
+            if ending.counts
+            else with_failure(message.headers, self._spec.name, attempt, ending.failure, now)
+        )
         tier = self._names.retry_queue(self._spec.name, ending.delay)
         if not await self._publish(message, tier, headers, None):
             return Outcome.REQUEUED
@@ -204,7 +248,7 @@ class Settler:
             # stopping, and the lease frees it anyway.
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(2.0):
-                    await self._dedupe.release(claim)
+                    await claim.release()
         return Outcome.REQUEUED
 
     async def _publish(

@@ -3,6 +3,11 @@
 decode -> validate -> claim (dedupe) -> run the handler with its timeout; whatever ends the
 message (``hookq.worker.outcomes``) is handed to the settler, and the hooks
 (``hookq.worker.hooks``) wrap each stage and hear every outcome.
+
+The claim comes from the handler's ``Claimer``: a Redis key (``hookq.worker.dedupe``), or for a
+transactional handler a PostgreSQL transaction holding the event's inbox row
+(``hookq.inbox``), which the handler writes through (``ctx.db``) and which commits when the run
+ends well, before the message is settled.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from typing import Protocol
 
 import structlog
 from aio_pika.abc import AbstractIncomingMessage
@@ -18,16 +24,19 @@ from structlog.contextvars import bind_contextvars, reset_contextvars
 
 from hookq.handlers.api import HandlerContext, HandlerSpec
 from hookq.message import BadEnvelope, Envelope, Failure, read_envelope
-from hookq.worker.dedupe import Claim, ClaimState, Dedupe
 from hookq.worker.hooks import Delivery, Hooks, Stage
 from hookq.worker.inflight import InFlight
-from hookq.worker.outcomes import Duplicate, Ending, Invalid, Requeue, Settler, after_run
+from hookq.worker.outcomes import Claim, Ending, Invalid, Requeue, Settler, after_run
 from hookq.worker.validation import Validator
 
 log = structlog.get_logger("hookq.worker")
 handler_log = structlog.get_logger("hookq.handler")
 
-MAX_LEASE_POLL = 1.0  # seconds between looks at a claim held by this same message
+
+class Claimer(Protocol):
+    async def claim(self, envelope: Envelope) -> Claim:
+        """This run's claim on the event; raises an ``Ending`` instead when it must not run
+        (``Duplicate``: done, dead or in flight elsewhere)."""
 
 
 class Pipeline:
@@ -36,14 +45,14 @@ class Pipeline:
         spec: HandlerSpec,
         *,
         validator: Validator,
-        dedupe: Dedupe,
+        claimer: Claimer,
         settler: Settler,
         hooks: Hooks,
         in_flight: InFlight,
     ) -> None:
         self.spec = spec
         self._validator = validator
-        self._dedupe = dedupe
+        self._claimer = claimer
         self._settler = settler
         self._hooks = hooks
         self._in_flight = in_flight
@@ -87,20 +96,26 @@ class Pipeline:
     ) -> None:
         claim: Claim | None = None
         try:
-            async with self._hooks.around(Stage.VALIDATE, delivery):
-                event = self._validator.validate(envelope, message.body)
-            async with self._hooks.around(Stage.CLAIM, delivery):
-                claim = await self._claim(envelope)
-            if isinstance(event, Failure):
-                raise Invalid(event)
-        except Ending as ending:
-            await self._settle(message, delivery, ending, claim)
-            return
-        except asyncio.CancelledError:
-            await self._settle(message, delivery, Requeue("stopping"), claim)
-            raise
-        delivery.event = event
-        await self._run_shielded(message, delivery, event, claim)
+            try:
+                async with self._hooks.around(Stage.VALIDATE, delivery):
+                    event = self._validator.validate(envelope, message.body)
+                async with self._hooks.around(Stage.CLAIM, delivery):
+                    claim = await self._claimer.claim(envelope)
+                if isinstance(event, Failure):
+                    raise Invalid(event)
+            except Ending as ending:
+                await self._settle(message, delivery, ending, claim)
+                return
+            except asyncio.CancelledError:
+                await self._settle(message, delivery, Requeue("stopping"), claim)
+                raise
+            delivery.event = event
+            await self._run_shielded(message, delivery, event, claim)
+        finally:
+            if claim is not None:
+                # Whatever ended the message (a hook's fault included), what the claim holds
+                # (a pooled connection) goes back.
+                await claim.close()
 
     async def _run_shielded(
         self, message: AbstractIncomingMessage, delivery: Delivery, event: BaseModel, claim: Claim
@@ -128,7 +143,7 @@ class Pipeline:
     ) -> None:
         try:
             async with self._hooks.around(Stage.RUN, delivery):
-                ending = await self._run(delivery, event)
+                ending = await self._run(delivery, event, claim)
         except asyncio.CancelledError:
             # Interrupted by a stop past its grace: the message goes back to the queue, and our
             # claim is released so that whoever gets it need not wait for the lease.
@@ -139,34 +154,7 @@ class Pipeline:
             ending = Requeue("hook error")
         await self._settle(message, delivery, ending, claim)
 
-    async def _claim(self, envelope: Envelope) -> Claim:
-        """Our claim; ``Duplicate`` when the event is done, dead, or in flight in another
-        delivery. Waits while this same message holds it."""
-        key = self._dedupe.key(
-            self.spec.name,
-            envelope.source,
-            envelope.event_type,
-            envelope.delivery_id,
-            envelope.replay_id or "0",
-        )
-        waited = False
-        while True:
-            claim = await self._dedupe.claim(key, envelope.message_id)
-            if claim.state is ClaimState.CLAIMED:
-                return claim
-            if claim.state in (ClaimState.DONE, ClaimState.OTHER_MESSAGE):
-                # Another delivery in flight ends acked, retried, dead or redelivered.
-                raise Duplicate()
-            # Redelivered while its own earlier delivery holds the claim: that run's worker
-            # died or lost its connection. It may still finish (then the key says done), else
-            # the lease lapses and we run it. Never ack it as a duplicate: nothing else will.
-            if not waited:
-                log.info("claimed elsewhere: waiting for the lease", lease_left=claim.lease_left)
-                waited = True
-            with self._in_flight.waiting():
-                await asyncio.sleep(min(max(claim.lease_left, 0.02), MAX_LEASE_POLL))
-
-    async def _run(self, delivery: Delivery, event: BaseModel) -> Ending:
+    async def _run(self, delivery: Delivery, event: BaseModel, claim: Claim) -> Ending:
         spec, envelope = self.spec, delivery.envelope
         assert envelope is not None
         ctx = HandlerContext(
@@ -184,6 +172,7 @@ class Pipeline:
                 event_type=envelope.event_type,
                 attempt=envelope.attempt,
             ),
+            db=claim.db,
         )
         started = time.perf_counter()
         deadline = asyncio.timeout(spec.timeout)
@@ -196,6 +185,12 @@ class Pipeline:
         finally:
             delivery.run_seconds = time.perf_counter() - started
         timed_out = isinstance(error, TimeoutError) and deadline.expired()
+        try:
+            # A transactional run commits here, before it is settled: a crash between the
+            # commit and the ack leaves a committed row, and the redelivery is a duplicate.
+            error = await claim.end_run(error)
+        except Ending as ending:
+            return ending
         return after_run(error, spec, envelope.attempt, timed_out=timed_out)
 
     async def _settle(

@@ -5,6 +5,10 @@ fills only its own prefetch window and never delays another. The robust connecti
 after an outage and re-declares and re-consumes every queue by itself; messages that were in
 flight on the lost channel are redelivered by the broker and recognised by dedupe.
 
+Handlers are deduped in Redis, or, when transactional, by their inbox rows in PostgreSQL
+(``hookq.inbox``): a worker waits at start for the stores its handlers need, and only those (a
+deployment whose handlers are all transactional runs without Redis).
+
 ``Worker`` is what tests run in-process; ``serve`` is the ``hookq worker`` process around it.
 """
 
@@ -13,20 +17,22 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import structlog
 from aio_pika.abc import AbstractChannel, AbstractQueue, AbstractRobustConnection, ConsumerTag
 from aiohttp import web
 
 from hookq.amqp import connect_robust
+from hookq.declarations import declaring
 from hookq.handlers.api import HandlerSpec
 from hookq.redis_client import redis_client, wait_for_redis
 from hookq.settings import Settings, SettingsError, env_name
 from hookq.sources.base import Source
 from hookq.sources.registry import build_sources
 from hookq.topology import Names, declare_exchanges, declare_handler
-from hookq.worker.dedupe import Dedupe
+from hookq.worker.dedupe import Dedupe, RedisClaimer
 from hookq.worker.health import serve_health
 from hookq.worker.hook_registry import builtin_hooks, team_hooks
 from hookq.worker.hooks import Hook, Hooks
@@ -34,9 +40,12 @@ from hookq.worker.inflight import InFlight
 from hookq.worker.metrics import MetricsHook, WorkerMetrics
 from hookq.worker.outbox import Outbox
 from hookq.worker.outcomes import Settler
-from hookq.worker.pipeline import Pipeline
+from hookq.worker.pipeline import Claimer, Pipeline
 from hookq.worker.redis_gate import RedisGate
 from hookq.worker.validation import Validator
+
+if TYPE_CHECKING:
+    from hookq.inbox.store import Inbox
 
 log = structlog.get_logger("hookq.worker")
 
@@ -48,6 +57,12 @@ def check_timeouts(specs: Mapping[str, HandlerSpec], settings: Settings) -> None
         raise SettingsError(
             f"handler timeout must be below {env_name('claim_lease')} "
             f"({settings.claim_lease:g}s): {', '.join(sorted(too_slow))}"
+        )
+    if any(s.transactional for s in specs.values()) and not settings.postgres_url:
+        transactional = sorted(s.name for s in specs.values() if s.transactional)
+        raise SettingsError(
+            f"{env_name('postgres_url')} is not set: transactional handlers need PostgreSQL "
+            f"({', '.join(transactional)})"
         )
 
 
@@ -62,9 +77,14 @@ class Worker:
         metrics: WorkerMetrics | None = None,
         hooks: Sequence[Hook] | None = None,
         connection_name: str = "hookq-worker",
+        adopt: Collection[str] = (),
+        deployed: Collection[str] | None = None,
     ) -> None:
         """``hooks``: a team's hooks (default: those of ``HOOKQ_HOOKS`` and the entry points);
-        the built-ins (tracing when on, metrics) are added around them."""
+        the built-ins (tracing when on, metrics) are added around them. ``adopt``: handlers
+        whose queue this worker takes over from another origin; ``deployed``: every handler of
+        this deployment (default: ``specs``), so that the others recorded are orphans
+        (``hookq.declarations``)."""
         check_timeouts(specs, settings)
         self.settings = settings
         self.specs = dict(specs)
@@ -84,11 +104,20 @@ class Worker:
         )
         self._validator = Validator(self._sources)
         self._connection_name = connection_name
+        self._adopt = frozenset(adopt)
+        self._deployed = frozenset(self.specs if deployed is None else deployed)
+        # Made but never connected when every handler is transactional (Redis not needed).
         self._redis = redis_client(settings.redis_url)
         self.gate = RedisGate(self._redis, self.in_flight, on_change=self._redis_changed)
         self._dedupe = Dedupe(
             self._redis, self.gate, self.names, settings.claim_lease, settings.dedupe_ttl
         )
+        self.needs_redis = any(not spec.transactional for spec in self.specs.values())
+        self.inbox: Inbox | None = None
+        if any(spec.transactional for spec in self.specs.values()):
+            from hookq.inbox.store import Inbox  # asyncpg: only for transactional handlers
+
+            self.inbox = Inbox(settings, self.in_flight)
         self._connection: AbstractRobustConnection | None = None
         self._consumers: list[tuple[AbstractChannel, AbstractQueue, ConsumerTag]] = []
         self._started = False
@@ -98,13 +127,28 @@ class Worker:
         self.metrics.redis_available.set(1 if available else 0)
 
     async def start(self) -> None:
-        """Wait for Redis and the broker, declare every handler's topology and consume."""
+        """Wait for Redis and PostgreSQL (those the handlers need) and the broker, declare
+        every handler's topology and consume. A missing or outdated inbox schema raises
+        ``SchemaError`` (a ``SettingsError``: exit 2) before anything is consumed."""
         log.info("worker hooks", hooks=[hook.name for hook in self.hooks.all])
-        await wait_for_redis(self._redis, self.settings.redis_url)
-        self.gate.watch()
+        if self.needs_redis:
+            await wait_for_redis(self._redis, self.settings.redis_url)
+            self.gate.watch()
+        if self.inbox is not None:
+            await self.inbox.start()
         self._connection = await connect_robust(self.settings.amqp_url, self._connection_name)
-        for spec in self.specs.values():
-            await self._consume(self._connection, spec)
+        # Recorded first, so that a foreign handler is refused before its queue is bound;
+        # bindings no longer declared are removed once the queues are declared.
+        async with declaring(
+            self.settings.amqp_url,
+            f"{self._connection_name}-declarations",
+            self.names,
+            self.specs,
+            adopt=self._adopt,
+            deployed=self._deployed,
+        ):
+            for spec in self.specs.values():
+                await self._consume(self._connection, spec)
         self._started = True
         log.info("worker consuming", handlers=sorted(self.specs), prefetch=self._prefetch)
 
@@ -113,15 +157,20 @@ class Worker:
         reasons = []
         connection = self._connection
         if not self._started:
-            reasons.append("starting: waiting for Redis and the broker")
+            needed = [*(["Redis"] if self.needs_redis else []), "the broker"]
+            if self.inbox is not None:
+                needed.insert(-1, "PostgreSQL")
+            reasons.append(f"starting: waiting for {', '.join(needed[:-1])} and {needed[-1]}")
         elif connection is None or connection.is_closed or not connection.connected.is_set():
             reasons.append("broker not connected")
         else:
             stopped = [q.name for channel, q, _tag in self._consumers if channel.is_closed]
             if stopped:
                 reasons.append(f"not consuming {', '.join(stopped)}")
-        if not self.gate.available:
+        if self.needs_redis and not self.gate.available:
             reasons.append("redis unavailable")
+        if self.inbox is not None and not self.inbox.gate.available:
+            reasons.append("postgresql unavailable")
         if self.in_flight.stopping:
             reasons.append("stopping")
         return reasons
@@ -138,13 +187,17 @@ class Worker:
             self.settings.delivery_limit,
         )
         _events, direct = await declare_exchanges(channel, self.names)
+        claimer: Claimer
+        if spec.transactional:
+            assert self.inbox is not None
+            claimer = self.inbox.claimer(spec, self.in_flight)
+        else:
+            claimer = RedisClaimer(self._dedupe, spec.name, self.in_flight)
         pipeline = Pipeline(
             spec,
             validator=self._validator,
-            dedupe=self._dedupe,
-            settler=Settler(
-                spec, self.names, Outbox(direct, self.settings.publish_timeout), self._dedupe
-            ),
+            claimer=claimer,
+            settler=Settler(spec, self.names, Outbox(direct, self.settings.publish_timeout)),
             hooks=self.hooks,
             in_flight=self.in_flight,
         )
@@ -177,6 +230,8 @@ class Worker:
         self.in_flight.stopping = True
         await self.gate.close()
         await self._dedupe.close()
+        if self.inbox is not None:
+            await self.inbox.close()
         if self._connection is not None:
             await self._connection.close()
         await self._redis.aclose()
@@ -187,10 +242,13 @@ async def serve(
     specs: Mapping[str, HandlerSpec],
     prefetch: int | None,
     hooks: Sequence[Hook] | None = None,
+    *,
+    adopt: Collection[str] = (),
+    deployed: Collection[str] | None = None,
 ) -> None:
     """Run a worker until SIGTERM or SIGINT, with its health and metrics endpoint, which is
     bound before any connection is made: a port in use fails at once (``SettingsError``)."""
-    worker = Worker(settings, specs, prefetch=prefetch, hooks=hooks)
+    worker = Worker(settings, specs, prefetch=prefetch, hooks=hooks, adopt=adopt, deployed=deployed)
     health: web.AppRunner | None = None
     if settings.worker_metrics_port:
         health = await serve_health(

@@ -56,7 +56,29 @@ def test_json_lists_module_and_entry_point_handlers_with_their_queues(tmp_path: 
     ]
     assert team["max_attempts"] == 5
     assert team["origin"] == f"{module}:handle"
+    assert team["transactional"] is False
     assert by_name["billing"]["queue"] == f"{namespace}.billing"
+    assert listing["hooks"] == ["metrics"]
+
+
+def test_the_hooks_a_worker_would_run_are_listed_outermost_first(tmp_path: Path) -> None:
+    module = write_handler_module(tmp_path, unique("team_hooks"), "team-sync", "plain.#")
+    (tmp_path / "team_limits.py").write_text(
+        "from hookq.worker.hooks import Hook\n\nclass Limit(Hook):\n    pass\n"
+    )
+    env = {
+        "PYTHONPATH": str(tmp_path),
+        "HOOKQ_HANDLER_MODULES": module,
+        "HOOKQ_HOOKS": "team_limits:Limit",
+        "OTEL_TRACES_EXPORTER": "console",
+    }
+    listing = json.loads(run_hookq("handlers", "--json", env=env).stdout)
+    assert listing["hooks"] == ["tracing", "Limit", "metrics"]
+    table = run_hookq("handlers", env=env | {"COLUMNS": "200"}).stdout
+    assert "hooks, outermost first: tracing, Limit, metrics" in table
+    broken = run_hookq("handlers", env=env | {"HOOKQ_HOOKS": "team_limits:Nothing"})
+    assert broken.returncode == 2
+    assert "has no attribute 'Nothing'" in broken.stderr
 
 
 def test_table_names_each_handler_and_its_queues(tmp_path: Path) -> None:
@@ -89,7 +111,11 @@ def test_command_with_no_handlers_prints_an_empty_listing(
     code = args.run(args, Settings(builtin_handlers=[], handler_modules=[], namespace="empty"))
 
     assert code == 0
-    assert json.loads(capsys.readouterr().out) == {"namespace": "empty", "handlers": []}
+    assert json.loads(capsys.readouterr().out) == {
+        "namespace": "empty",
+        "handlers": [],
+        "hooks": ["metrics"],
+    }
 
 
 def test_unknown_builtin_exits_2_in_process(capsys: pytest.CaptureFixture[str]) -> None:

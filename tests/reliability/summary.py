@@ -17,6 +17,12 @@ class Summary:
     duplicated: int = 0
     unexplained: int = 0
     scenarios: int = 0
+    # The transactional scenario's own figures (exactly once: no duplicate is explained away)
+    tx_events: int = 0
+    tx_kills: int = 0
+    tx_lost: int = 0
+    tx_duplicated: int = 0
+    tx_scenarios: int = 0
 
     def add(self, verdict: Verdict, events: int, kills: int = 0, restarts: int = 0) -> None:
         self.scenarios += 1
@@ -27,6 +33,14 @@ class Summary:
         self.duplicated += verdict.duplicated
         self.unexplained += len(verdict.unexplained)
 
+    def add_transactional(self, verdict: Verdict, events: int, kills: int) -> None:
+        self.scenarios += 1
+        self.tx_scenarios += 1
+        self.tx_events += events
+        self.tx_kills += kills
+        self.tx_lost += len(verdict.lost)
+        self.tx_duplicated += verdict.duplicated
+
     def line(self) -> str:
         why = (
             "(all explained by kills)"
@@ -36,6 +50,15 @@ class Summary:
         return (
             f"reliability: events={self.events} kills={self.kills} restarts={self.restarts} "
             f"fuzz_cases={self.fuzz_cases} lost={self.lost} duplicated={self.duplicated} {why}"
+            + self._transactional()
+        )
+
+    def _transactional(self) -> str:
+        if not self.tx_scenarios:
+            return ""
+        return (
+            f"; transactional: events={self.tx_events} kills={self.tx_kills} "
+            f"lost={self.tx_lost} duplicated={self.tx_duplicated} (no exception for kills)"
         )
 
 

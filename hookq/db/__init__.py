@@ -1,0 +1,1 @@
+"""``hookq db``: the PostgreSQL schema of the transactional inbox (``hookq.inbox``)."""
