@@ -142,6 +142,8 @@ class Browser:
 
 @pytest.fixture
 async def browser(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install -y chromium", pytrace=False)
     async with async_playwright() as playwright:
         context = await playwright.chromium.launch_persistent_context(
             str(tmp_path / "chromium-profile"),
