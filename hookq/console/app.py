@@ -18,7 +18,7 @@ from hookq.console.rendering import SECURITY_HEADERS, environment
 from hookq.console.sampler import Sampler
 from hookq.console.sessions import Sessions
 from hookq.console.state import CONSOLE, Console
-from hookq.console.views import dead, handlers, issues, login, overview
+from hookq.console.views import dead, events, handlers, issues, login, overview
 from hookq.console.views.common import BadInput, api_error
 from hookq.display import safe
 from hookq.dlq.browse import QueueBusy
@@ -133,6 +133,7 @@ def create_app(console: Console) -> web.Application:
     r.add_post("/issues/{verb}", issues.act)
     r.add_get("/dead", dead.dead_page)
     r.add_get("/handlers", handlers.handlers_page)
+    r.add_get("/events", events.events_page)
     r.add_get("/api/overview", overview.api_overview)
     r.add_get("/api/issues", issues.api_issues)
     r.add_post("/api/issues/{verb}", issues.api_act)

@@ -14,6 +14,7 @@ PAGES = {
     "/issues": "<h1>Issues</h1>",
     "/issues/table": "No dead letters.",
     "/handlers": "<h1>Handlers</h1>",
+    "/events": "<h1>Events</h1>",
 }
 
 

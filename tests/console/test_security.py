@@ -23,7 +23,15 @@ from tests.console.support import HANDLER, dead_count, declare_flaky
 from tests.support.events import ready_count
 from tests.worker.test_dlq_records import dead_message, publish_dead
 
-PAGES = ("/", "/overview/body", "/issues", "/issues/table", "/handlers", "/dead?handler=x&id=y")
+PAGES = (
+    "/",
+    "/overview/body",
+    "/issues",
+    "/issues/table",
+    "/handlers",
+    "/events",
+    "/dead?handler=x&id=y",
+)
 API = ("/api/overview", "/api/issues", "/api/handlers", "/api/dead?handler=x&id=y")
 GROUP = {"handler": HANDLER, "event_type": "thread.chat_sent", "error_type": "RuntimeError"}
 
