@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from hookq.sources.base import SourceSettings, split_commas
@@ -20,6 +20,8 @@ from hookq.sources.registry import PROVIDERS, settings_type
 ENV_PREFIX = "HOOKQ_"
 
 CommaList = Annotated[list[str], NoDecode]
+MIN_CONSOLE_TOKEN = 16  # characters of an operator's token
+MIN_CONSOLE_SECRET = 32  # characters of the console's signing key
 
 
 class SettingsError(Exception):
@@ -78,6 +80,20 @@ class Settings(BaseSettings):
     )
     shutdown_grace: float = Field(20.0, ge=0)
 
+    # Console (hookq console): operators' tokens, sessions, and where it reads what it plots
+    console_host: str = "0.0.0.0"  # noqa: S104 - a server inside a container listens on all
+    console_port: int = Field(8081, ge=1, le=65535)
+    console_tokens: CommaList = Field(default_factory=list)  # secret: masked like the sources'
+    console_token_names: CommaList = Field(default_factory=list)  # who each token is, in order
+    # Signs the session cookies; empty: a random key per process (sessions end on a restart).
+    console_secret: str = ""
+    console_insecure: bool = False  # no token: anyone who reaches the port is an operator
+    console_session_ttl: float = Field(8 * 3600.0, gt=0, description="seconds a login lasts")
+    # Behind a TLS-terminating proxy: trust its X-Forwarded-Proto for the cookie's Secure flag.
+    console_trust_forwarded_proto: bool = False
+    console_ingress_metrics_url: str = ""  # an ingress's /metrics: accepted and refused rates
+    console_broker_api_url: str = ""  # RabbitMQ's management API: in flight, events per minute
+    console_sample_interval: float = Field(10.0, ge=0.5, description="seconds between samples")
     # PostgreSQL: the transactional inbox (hookq.inbox), used only by transactional handlers
     # and `hookq db`. None: no transactional handler may run.
     postgres_url: str | None = None
@@ -103,6 +119,8 @@ class Settings(BaseSettings):
         "handler_modules",
         "builtin_handlers",
         "hooks",
+        "console_tokens",
+        "console_token_names",
         mode="before",
     )(split_commas)
 
@@ -129,6 +147,38 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown exporter(s) {unknown}: hookq supports otlp, console, none")
         return ",".join(names)
+
+    @field_validator("console_tokens")
+    @classmethod
+    def _tokens_are_long(cls, value: list[str]) -> list[str]:
+        # A short token can be guessed through the login form: refuse it rather than serve it.
+        if any(len(token) < MIN_CONSOLE_TOKEN for token in value):
+            raise ValueError(f"each token needs at least {MIN_CONSOLE_TOKEN} characters")
+        return value
+
+    @field_validator("console_secret")
+    @classmethod
+    def _secret_is_long(cls, value: str) -> str:
+        if value and len(value) < MIN_CONSOLE_SECRET:
+            raise ValueError(f"at least {MIN_CONSOLE_SECRET} characters (or empty: per process)")
+        return value
+
+    @field_validator("console_ingress_metrics_url", "console_broker_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @model_validator(mode="after")
+    def _one_name_per_token(self) -> Settings:
+        if self.console_token_names and len(self.console_token_names) != len(self.console_tokens):
+            raise ValueError(
+                f"{env_name('console_token_names')} names {len(self.console_token_names)} "
+                f"operator(s) for {len(self.console_tokens)} token(s) in "
+                f"{env_name('console_tokens')}: one name per token, in the same order"
+            )
+        return self
 
     @field_validator("amqp_url")
     @classmethod
@@ -163,8 +213,11 @@ class Settings(BaseSettings):
         return found if found is not None else settings_type(name)()
 
     def secret_values(self) -> list[str]:
-        """Every configured secret of every enabled source: masked wherever it appears."""
-        return [value for name in self.sources for value in self.source(name).secret_values()]
+        """Every configured secret of every enabled source, and the console's tokens and
+        signing key: masked wherever they appear."""
+        sources = [value for name in self.sources for value in self.source(name).secret_values()]
+        console = [*self.console_tokens, *([self.console_secret] if self.console_secret else [])]
+        return sources + console
 
     def require_source_secrets(self) -> None:
         """Fail closed: an enabled source with no secret refuses to start, unless insecure."""

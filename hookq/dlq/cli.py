@@ -85,6 +85,12 @@ def _add(
 def _filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", action="append", metavar="S", help="only this source")
     parser.add_argument("--event-type", action="append", metavar="T", help="only this type")
+    parser.add_argument(
+        "--error-type",
+        action="append",
+        metavar="E",
+        help="only letters that failed with this error type (e.g. RuntimeError, no_handler)",
+    )
 
 
 def _ids(parser: argparse.ArgumentParser) -> None:

@@ -1,21 +1,21 @@
-"""The ``hookq dlq`` subcommands, each an async function of (args, settings) -> exit code."""
+"""The ``hookq dlq`` subcommands, each an async function of (args, settings) -> exit code.
+
+Arguments, tables and exit codes are this module's; reading, selecting and moving dead letters
+are ``hookq.dlq.operations``, which the console calls too."""
 
 from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from aio_pika.abc import AbstractConnection
 
 from hookq import declarations
-from hookq.dlq import render, report
-from hookq.dlq.browse import LEAN, Reading, Snapshot, browse
-from hookq.dlq.move import MoveOptions, MoveResult
-from hookq.dlq.purge import purge_queue
-from hookq.dlq.queues import check_named, connect, dead_queues
+from hookq.dlq import operations, render, report
+from hookq.dlq.browse import LEAN, Reading, Snapshot
+from hookq.dlq.queues import connect
 from hookq.dlq.records import DeadQueue, DeadRecord, Selection, parse_duration
-from hookq.dlq.replay import HandlerQueueMissing, new_run_id, replay_queue
 from hookq.privacy import Privacy
 from hookq.settings import Settings
 from hookq.topology import Names
@@ -34,21 +34,12 @@ async def _snapshots(
     args: argparse.Namespace,
     reading: Reading = LEAN,
 ) -> list[Snapshot]:
-    queues = dead_queues(settings, args.handler)
-    if args.handler:
-        await check_named(connection, settings, queues)  # before anything is shown
-    snapshots = []
-    for queue in queues:
-        snapshot = await browse(
-            connection, queue, settings.namespace, wait=args.wait, reading=reading
-        )
-        reading = reading.after(snapshot)
-        snapshots.append(snapshot)
-        if args.handler and not snapshot.exists:
-            render.note(f"{queue.name} does not exist (no dead letters were ever declared for it)")
-        if (text := report.partial_note(snapshot)) is not None:
-            render.note(text)
-    return snapshots
+    read = await operations.read_queues(
+        connection, settings, args.handler, wait=args.wait, reading=reading
+    )
+    for text in read.notes:
+        render.note(text)
+    return read.snapshots
 
 
 async def _orphans(
@@ -73,6 +64,7 @@ def _selection(args: argparse.Namespace) -> Selection:
         ids=frozenset(getattr(args, "ids", None) or ()),
         sources=frozenset(getattr(args, "source", None) or ()),
         event_types=frozenset(getattr(args, "event_type", None) or ()),
+        error_types=frozenset(getattr(args, "error_type", None) or ()),
         older_than=older_than,
     )
 
@@ -162,65 +154,21 @@ async def _move(args: argparse.Namespace, settings: Settings, verb: str) -> int:
     selection, now = _selection(args), time.time()
     redactor = Privacy.from_settings(settings)
     async with await connect(settings, verb) as connection:
-        snapshots = await _snapshots(connection, settings, args)
-        planned = {s.queue: [r for r in s.records if selection.matches(r, now)] for s in snapshots}
-        planned = {queue: records for queue, records in planned.items() if records}
+        read = operations.Read(await _snapshots(connection, settings, args))
+        planned = operations.planned(read, selection, now)
         if not planned:
             return _nothing(args, verb)
         if args.dry_run:
             return _dry_run(args, verb, planned, redactor)
-        rate = getattr(args, "rate", None)
-        options = MoveOptions(
-            run_id=new_run_id(),
-            rate=rate,
-            # Unfiltered, every message is taken: a small window leaves the rest browsable.
-            window=None if selection != Selection() else (2 if rate else 100),
-            wait=args.wait_others,
-        )
+        options = operations.move_options(selection, getattr(args, "rate", None), args.wait_others)
         total = sum(len(records) for records in planned.values())
         with render.progress(total, verb, enabled=not args.json) as advance:
-            results, failures = await _run_moves(
-                connection,
-                settings,
-                verb,
-                list(planned),
-                _selector(selection, now),
-                options,
-                advance,
+            moved = await operations.run_moves(
+                connection, settings, verb, list(planned), selection, now, options, advance
             )
-    return _summarise(args, verb, options.run_id, results, failures, redactor)
-
-
-async def _run_moves(
-    connection: AbstractConnection,
-    settings: Settings,
-    verb: str,
-    queues: Sequence[DeadQueue],
-    select: Callable[[DeadRecord], bool],
-    options: MoveOptions,
-    advance: Callable[[DeadRecord], None],
-) -> tuple[list[MoveResult], list[str]]:
-    results: list[MoveResult] = []
-    failures: list[str] = []
-    names = Names(settings.namespace)
-    for queue in queues:
-        try:
-            if verb == "replay":
-                result = await replay_queue(connection, queue, names, select, options, advance)
-            else:
-                result = await purge_queue(
-                    connection, queue, settings.namespace, select, options, advance
-                )
-        except HandlerQueueMissing as exc:
-            failures.append(str(exc))
-            render.error(str(exc))
-            continue
-        results.append(result)
-    return results, failures
-
-
-def _selector(selection: Selection, now: float) -> Callable[[DeadRecord], bool]:
-    return lambda record: selection.matches(record, now)
+    for failure in moved.failures:
+        render.error(failure)
+    return _summarise(args, moved, redactor)
 
 
 def _nothing(args: argparse.Namespace, verb: str) -> int:
@@ -245,28 +193,20 @@ def _dry_run(
     return EXIT_OK
 
 
-def _summarise(
-    args: argparse.Namespace,
-    verb: str,
-    run_id: str,
-    results: Sequence[MoveResult],
-    failures: Sequence[str],
-    redactor: Privacy,
-) -> int:
-    done = sum(len(r.done) for r in results)
-    incomplete = bool(failures) or any(not r.complete for r in results)
+def _summarise(args: argparse.Namespace, moved: operations.Moved, redactor: Privacy) -> int:
+    verb = moved.verb
     if args.json:
         render.print_json(
             {
                 "verb": verb,
-                "run_id": run_id,
-                "done": done,
-                "queues": [report.moved(r, redactor) for r in results],
-                "errors": list(failures),
+                "run_id": moved.run_id,
+                "done": moved.done,
+                "queues": [report.moved(r, redactor) for r in moved.results],
+                "errors": list(moved.failures),
             }
         )
     else:
-        for r in results:
+        for r in moved.results:
             line = f"{r.queue.handler}: {PAST[verb]} {len(r.done)} from {r.queue.name}"
             if r.came_back:
                 why = "found no handler" if r.queue.unrouted else "failed again"
@@ -274,6 +214,6 @@ def _summarise(
             render.line(line)
             if r.stopped:
                 render.note(f"{r.queue.name}: stopped early: {r.stopped}; run again to finish")
-    if incomplete:
+    if not moved.complete:
         return EXIT_INCOMPLETE
-    return EXIT_OK if done else EXIT_NOTHING
+    return EXIT_OK if moved.done else EXIT_NOTHING

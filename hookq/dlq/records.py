@@ -111,6 +111,7 @@ class Selection:
     ids: frozenset[str] = frozenset()
     sources: frozenset[str] = frozenset()
     event_types: frozenset[str] = frozenset()
+    error_types: frozenset[str] = frozenset()
     older_than: float | None = None  # seconds
 
     def matches(self, record: DeadRecord, now: float) -> bool:
@@ -119,6 +120,8 @@ class Selection:
         if self.sources and record.source not in self.sources:
             return False
         if self.event_types and record.event_type not in self.event_types:
+            return False
+        if self.error_types and record.error_type not in self.error_types:
             return False
         if self.older_than is not None:
             age = record.age(now)

@@ -17,7 +17,7 @@ from hookq.settings import Settings, env_name
 from hookq.worker.cli import PREFETCH_VARIABLE
 
 HOOKQ = Path(sys.executable).with_name("hookq")  # the console script of the installed project
-SUBCOMMANDS = {"ingress", "schema", "send", "handlers", "worker", "dlq", "db"}
+SUBCOMMANDS = {"ingress", "schema", "send", "handlers", "worker", "dlq", "db", "console"}
 DLQ_COMMANDS = ("stats", "list", "show", "replay", "purge")
 
 # What the commands run, never needed to print help: the broker and HTTP clients, the event
@@ -27,6 +27,7 @@ HEAVY = (
     *("structlog", "hookq.settings", "hookq.logs", "hookq.topology", "hookq.handlers.api"),
     *("hookq.sources.plain", "hookq.sources.catalogue", "hookq.worker.runner"),
     *("hookq.ingress.server", "hookq.dlq.commands", "hookq.send.sender", "hookq.testing.signing"),
+    *("jinja2", "itsdangerous", "hookq.console.app", "hookq.console.server"),
     *("asyncpg", "hookq.inbox"),
 )
 PARSE_ONLY = [

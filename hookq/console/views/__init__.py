@@ -1,0 +1,1 @@
+"""The console's pages and their JSON twins under ``/api/``: one module per page."""
