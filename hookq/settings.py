@@ -104,6 +104,10 @@ class Settings(BaseSettings):
         30.0, gt=0, description="seconds any one statement may take, handlers' own included"
     )
 
+    # HTTP destinations (hookq.destinations): a TOML file of [[destination]] tables, each a
+    # handler forwarding its events to a URL. None: no destination.
+    destinations_file: str | None = None
+
     # Logs
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"

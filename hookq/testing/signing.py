@@ -256,14 +256,10 @@ def _sign_starya(draft: _Draft) -> tuple[bytes, dict[str, str]]:
 
 
 def _sign_standard(draft: _Draft) -> tuple[bytes, dict[str, str]]:
+    from hookq.sources.standard.webhook import sign
+
     webhook_id = draft.delivery_id or f"msg_{uuid.uuid4().hex}"
-    stamp = str(int(draft.now))
-    signature = hmac_sha256(draft.key, f"{webhook_id}.{stamp}.".encode(), draft.body)
-    return draft.body, {
-        "webhook-id": webhook_id,
-        "webhook-timestamp": stamp,
-        "webhook-signature": f"v1,{base64.b64encode(signature).decode()}",
-    }
+    return draft.body, sign((draft.key,), webhook_id, int(draft.now), draft.body)
 
 
 SIGNERS: Mapping[str, Callable[[_Draft], tuple[bytes, dict[str, str]]]] = {

@@ -81,6 +81,20 @@ class StandardSource(Source):
         )
 
 
+def sign(keys: Sequence[bytes], webhook_id: str, stamp: int, body: bytes) -> dict[str, str]:
+    """The Standard Webhooks headers of ``body``: one ``v1`` signature per key (a receiver
+    verifies with any of them while a secret is rotated)."""
+    signed = f"{webhook_id}.{stamp}.".encode() + body
+    signatures = " ".join(
+        f"v1,{base64.b64encode(hmac_sha256(key, signed)).decode()}" for key in keys
+    )
+    return {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(stamp),
+        "webhook-signature": signatures,
+    }
+
+
 def _identity(request: Request) -> tuple[str, str]:
     webhook_id = request.headers.get("webhook-id", "")
     stamp = request.headers.get("webhook-timestamp", "")
