@@ -53,6 +53,16 @@ class Header:
     PREVIOUS_FAILURE = "hookq-previous-failure"  # table: the failure record before the replay
 
 
+class DestinationHeader:
+    """HTTP headers of a delivery to a destination (``hookq.destinations``), besides the
+    Standard Webhooks ones (``webhook-id``: the delivery id, ``webhook-timestamp``,
+    ``webhook-signature``)."""
+
+    SOURCE = "hookq-source"
+    EVENT_TYPE = "hookq-event-type"
+    ATTEMPT = "hookq-attempt"  # 1 on the first delivery
+
+
 FAILURE_HEADERS = frozenset(
     {
         Header.HANDLER,

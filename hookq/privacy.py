@@ -88,6 +88,7 @@ class Privacy:
             {s for s in secrets if len(s) >= _MIN_SECRET_LENGTH}, key=len, reverse=True
         )
         self._personal = frozenset(_normal(k) for k in personal_keys)
+        self.personal_keys = self._personal
         self.is_sensitive_key = functools.lru_cache(maxsize=4096)(self._is_sensitive_key)
 
     @classmethod

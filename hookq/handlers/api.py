@@ -162,6 +162,9 @@ class HandlerContext:
     # row: commits when the handler returns, rolls back when it fails. Never COMMIT or ROLLBACK
     # it yourself; `async with ctx.db.transaction():` nests a savepoint. None for the others.
     db: Database | None = None
+    # The event's JSON body as queued (what the provider sent; LiveChat's secret_key cut out):
+    # for handlers that pass the event on as it came (hookq.destinations).
+    body: bytes = b""
 
 
 def origin_of(func: Callable[..., Any]) -> str:

@@ -63,7 +63,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         specs = discover(settings)
-        hooks = hook_names(settings)
+        hooks = hook_names(settings, specs)
     except (RegistryError, HookError) as exc:
         print(f"hookq handlers: {safe(str(exc))}", file=sys.stderr)
         return EXIT_USAGE

@@ -5,7 +5,8 @@ In this order:
 1. the built-ins named in ``HOOKQ_BUILTIN_HANDLERS`` (``handlers.builtin``);
 2. every module in ``HOOKQ_HANDLER_MODULES`` (comma-separated import paths);
 3. every installed entry point in the group ``hookq.handlers``; one names a module
-   (``my_team.hooks``) or a single handler (``my_team.hooks:on_chat``).
+   (``my_team.hooks``) or a single handler (``my_team.hooks:on_chat``);
+4. every HTTP destination of ``HOOKQ_DESTINATIONS_FILE`` (``hookq.destinations``).
 
 From a module, every attribute that carries an ``@handler`` spec is collected, wherever it was
 defined; the same function found twice (re-exported, or listed twice) counts once.
@@ -57,7 +58,28 @@ def discover(settings: Settings) -> dict[str, HandlerSpec]:
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
         via = _describe(entry_point)
         found.add_all(_entry_point_specs(entry_point, via), via)
+    if settings.destinations_file:
+        via = f"{env_name('destinations_file')} {settings.destinations_file!r}"
+        found.add_all(_destination_specs(settings), via)
     return found.specs
+
+
+def _destination_specs(settings: Settings) -> list[HandlerSpec]:
+    """Each HTTP destination of the file, a handler like any other (``hookq.destinations``)."""
+    from hookq.destinations.config import DestinationsError, load_destinations
+    from hookq.destinations.delivery import destination_specs
+    from hookq.privacy import Privacy
+    from hookq.topology import Names
+
+    assert settings.destinations_file is not None
+    try:
+        destinations = load_destinations(settings.destinations_file)
+    except DestinationsError as exc:
+        raise RegistryError(str(exc)) from None
+    secrets = [value for d in destinations for value in d.secret_values()]
+    privacy = Privacy.from_settings(settings)
+    privacy = Privacy([*settings.secret_values(), *secrets], privacy.personal_keys)
+    return destination_specs(destinations, Names(settings.namespace), settings.redis_url, privacy)
 
 
 def specs_in(module: ModuleType, via: str) -> list[HandlerSpec]:

@@ -12,10 +12,16 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from collections.abc import Mapping
 from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
 
 from hookq.settings import Settings, env_name
 from hookq.worker.hooks import Hook
+
+if TYPE_CHECKING:
+    from hookq.handlers.api import HandlerSpec
+    from hookq.worker.metrics import WorkerMetrics
 
 ENTRY_POINT_GROUP = "hookq.hooks"
 
@@ -39,18 +45,32 @@ def team_hooks(settings: Settings) -> list[Hook]:
     return hooks
 
 
-def builtin_hooks(settings: Settings) -> list[Hook]:
-    """Tracing, outermost, when it is on (its spans then enclose every other hook's work)."""
-    if not settings.tracing_enabled:
-        return []
-    from hookq.worker.tracing import TracingHook  # OpenTelemetry is imported only when it is on
+def builtin_hooks(
+    settings: Settings,
+    specs: Mapping[str, HandlerSpec] | None = None,
+    metrics: WorkerMetrics | None = None,
+) -> list[Hook]:
+    """The destinations' gate when ``specs`` hold destinations (outermost: a message held at it
+    is not yet being processed), then tracing when it is on (its spans then enclose every
+    other hook's work)."""
+    hooks: list[Hook] = []
+    from hookq.destinations.delivery import forwarders
 
-    return [TracingHook(settings)]
+    if found := forwarders(specs or {}):
+        from hookq.destinations.hook import DestinationHook
+
+        hooks.append(DestinationHook(found, metrics))
+    if settings.tracing_enabled:
+        from hookq.worker.tracing import TracingHook  # OpenTelemetry: only when it is on
+
+        hooks.append(TracingHook(settings))
+    return hooks
 
 
-def hook_names(settings: Settings) -> list[str]:
+def hook_names(settings: Settings, specs: Mapping[str, HandlerSpec] | None = None) -> list[str]:
     """What a worker with these settings runs, outermost first (``hookq handlers``)."""
-    return [hook.name for hook in (*builtin_hooks(settings), *team_hooks(settings))] + ["metrics"]
+    hooks = (*builtin_hooks(settings, specs), *team_hooks(settings))
+    return [hook.name for hook in hooks] + ["metrics"]
 
 
 def _import(path: str) -> object:

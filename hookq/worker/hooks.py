@@ -6,7 +6,8 @@ A hook subclasses ``Hook`` and overrides what it needs:
 - ``around(stage, delivery)``: an async context manager entered around one stage of a message
   (``Stage.MESSAGE`` spans all of it; ``VALIDATE``, ``CLAIM``, ``RUN`` (the handler call) and
   ``SETTLE`` nest inside it), or ``None`` to stay out of that stage;
-- ``settled(delivery, outcome)``: told once how the message ended.
+- ``settled(delivery, outcome)``: told once how the message ended;
+- ``close()``: the worker closes (after its last message).
 
 Hooks nest in the order they are registered (the first is outermost). An exception raised by a
 hook's ``around`` ends the message as a worker fault (requeued); one raised by ``settled`` is
@@ -87,6 +88,9 @@ class Hook:
     def settled(self, delivery: Delivery, outcome: Outcome) -> None:
         return None
 
+    async def close(self) -> None:
+        """The worker is closing: release what the hook holds (connections)."""
+
 
 _NOTHING: AbstractAsyncContextManager[None] = contextlib.nullcontext()
 
@@ -109,6 +113,13 @@ class Hooks:
         if len(managers) == 1:
             return managers[0]
         return _nested(managers)
+
+    async def close(self) -> None:
+        for hook in self.all:
+            try:
+                await hook.close()
+            except Exception:
+                log.exception("hook failed to close", hook=hook.name)
 
     def settled(self, delivery: Delivery, outcome: Outcome) -> None:
         for hook in self._settled:

@@ -143,7 +143,7 @@ class Pipeline:
     ) -> None:
         try:
             async with self._hooks.around(Stage.RUN, delivery):
-                ending = await self._run(delivery, event, claim)
+                ending = await self._run(delivery, event, claim, message.body)
         except asyncio.CancelledError:
             # Interrupted by a stop past its grace: the message goes back to the queue, and our
             # claim is released so that whoever gets it need not wait for the lease.
@@ -154,7 +154,7 @@ class Pipeline:
             ending = Requeue("hook error")
         await self._settle(message, delivery, ending, claim)
 
-    async def _run(self, delivery: Delivery, event: BaseModel, claim: Claim) -> Ending:
+    async def _run(self, delivery: Delivery, event: BaseModel, claim: Claim, body: bytes) -> Ending:
         spec, envelope = self.spec, delivery.envelope
         assert envelope is not None
         ctx = HandlerContext(
@@ -173,6 +173,7 @@ class Pipeline:
                 attempt=envelope.attempt,
             ),
             db=claim.db,
+            body=body,
         )
         started = time.perf_counter()
         deadline = asyncio.timeout(spec.timeout)

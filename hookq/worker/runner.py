@@ -97,7 +97,7 @@ class Worker:
         self._sources = sources if sources is not None else build_sources(settings)
         self.hooks = Hooks(
             [
-                *builtin_hooks(settings),
+                *builtin_hooks(settings, self.specs, self.metrics),
                 *(team_hooks(settings) if hooks is None else hooks),
                 MetricsHook(self.metrics, self._sources),
             ]
@@ -234,6 +234,7 @@ class Worker:
             await self.inbox.close()
         if self._connection is not None:
             await self._connection.close()
+        await self.hooks.close()
         await self._redis.aclose()
 
 

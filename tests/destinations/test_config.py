@@ -13,7 +13,9 @@ from hookq.destinations.config import (
     load_destinations,
     parse_rate,
 )
+from hookq.settings import Settings
 from hookq.testing.signing import SECRETS
+from tests.support.workers import run_worker_command, worker_env
 
 SECRET = SECRETS["standard"]
 
@@ -120,3 +122,12 @@ def test_a_bad_secret_is_not_echoed(tmp_path: Path) -> None:
     with pytest.raises(DestinationsError) as caught:
         load_destinations(write(tmp_path, one(secrets='["whsec_not base64 SECRETVALUE"]')))
     assert "SECRETVALUE" not in str(caught.value)
+
+
+def test_a_bad_file_stops_the_worker_naming_destination_and_key(
+    tmp_path: Path, settings: Settings
+) -> None:
+    path = write(tmp_path, one(timeout="-1"))
+    done = run_worker_command(worker_env(settings, HOOKQ_DESTINATIONS_FILE=str(path)))
+    assert done.returncode == 2
+    assert "destination 'crm': key 'timeout'" in done.stderr

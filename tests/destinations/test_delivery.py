@@ -1,0 +1,147 @@
+"""Deliveries to a real local receiver that checks every request with the official
+``standardwebhooks`` library, and the response policy: 2xx done; 408/429/5xx, timeouts and
+refused connections retried (after Retry-After when given); 410 dead and disabled; another 4xx
+dead with its status and body in the failure record."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+
+import orjson
+from aio_pika.abc import AbstractChannel
+
+from hookq.destinations.state import Circuit, DestinationState
+from hookq.message import read_failure
+from hookq.testing.signing import SECRETS
+from hookq.topology import Names
+from hookq.worker.outcomes import Outcome
+from tests.destinations.conftest import NAME, Start, WriteFile
+from tests.support.events import eventually, outcome_count, publish_event, standard_body, take_all
+from tests.support.receiver import HANG, Answer, Receiver
+
+
+def new_id() -> str:
+    return f"evt_{uuid.uuid4().hex}"
+
+
+async def test_delivered_once_signed_with_every_secret(
+    start: Start, write_file: WriteFile, receiver: Receiver, channel: AbstractChannel, names: Names
+) -> None:
+    rotated = "whsec_" + base64.b64encode(b"the-next-secret-of-the-crm").decode()
+    worker = await start(
+        write_file(
+            receiver.url,
+            secrets=[rotated, SECRETS["standard"]],
+            headers={"Authorization": "Bearer crm-token-123456"},
+        )
+    )
+    delivery_id = new_id()
+    body = standard_body(note="hello")
+    await publish_event(channel, names, delivery_id, body)
+    await eventually(lambda: outcome_count(worker.metrics, NAME, Outcome.PROCESSED) == 1)
+    (got,) = receiver.received
+    assert receiver.refused == []
+    assert got.body == body
+    assert got.payload == orjson.loads(body)
+    assert got.delivery_id == delivery_id
+    assert got.headers["hookq-source"] == "standard"
+    assert got.headers["hookq-event-type"] == "test.event"
+    assert got.headers["hookq-attempt"] == "1"
+    assert got.headers["Authorization"] == "Bearer crm-token-123456"
+    assert got.headers["webhook-signature"].count("v1,") == 2  # one per secret
+    assert receiver.deliveries == {delivery_id: 1}
+
+
+async def test_500_500_200_is_delivered_on_the_third_attempt(
+    start: Start, write_file: WriteFile, receiver: Receiver, channel: AbstractChannel, names: Names
+) -> None:
+    receiver.script = [500, 503, 200]
+    worker = await start(write_file(receiver.url))
+    delivery_id = new_id()
+    await publish_event(channel, names, delivery_id, standard_body())
+    await eventually(lambda: outcome_count(worker.metrics, NAME, Outcome.PROCESSED) == 1, 20)
+    assert [r.headers["hookq-attempt"] for r in receiver.received] == ["1", "2", "3"]
+    assert outcome_count(worker.metrics, NAME, Outcome.RETRIED) == 2
+    assert await take_all(channel, names.dead_queue(NAME)) == []
+
+
+async def test_429_with_retry_after_is_not_retried_sooner(
+    start: Start, write_file: WriteFile, receiver: Receiver, channel: AbstractChannel, names: Names
+) -> None:
+    receiver.script = [Answer(429, {"Retry-After": "2"})]
+    worker = await start(write_file(receiver.url))
+    delivery_id = new_id()
+    await publish_event(channel, names, delivery_id, standard_body())
+    await eventually(lambda: outcome_count(worker.metrics, NAME, Outcome.PROCESSED) == 1, 20)
+    first, second = receiver.times(delivery_id)
+    assert second - first >= 2.0
+
+
+async def test_a_receiver_that_hangs_times_out_and_is_retried(
+    start: Start, write_file: WriteFile, receiver: Receiver, channel: AbstractChannel, names: Names
+) -> None:
+    receiver.script = [HANG]
+    worker = await start(write_file(receiver.url, timeout=1))
+    delivery_id = new_id()
+    await publish_event(channel, names, delivery_id, standard_body())
+    await eventually(lambda: outcome_count(worker.metrics, NAME, Outcome.PROCESSED) == 1, 20)
+    first, second = receiver.times(delivery_id)
+    assert second - first >= 1.0  # the timeout, then the first backoff tier
+    assert outcome_count(worker.metrics, NAME, Outcome.RETRIED) == 1
+
+
+async def test_a_400_is_dead_with_its_status_and_masked_body(
+    start: Start, write_file: WriteFile, receiver: Receiver, channel: AbstractChannel, names: Names
+) -> None:
+    receiver.script = [
+        Answer(400, body='{"error": "unknown customer", "email": "ana@example.com"}')
+    ]
+    worker = await start(write_file(receiver.url))
+    await publish_event(channel, names, new_id(), standard_body())
+    await eventually(lambda: outcome_count(worker.metrics, NAME, Outcome.DEAD) == 1)
+    (dead,) = await take_all(channel, names.dead_queue(NAME))
+    failure = read_failure(dead.headers)
+    assert failure.error_type == "DestinationRefused"
+    assert "HTTP 400" in failure.error_message
+    assert "unknown customer" in failure.error_message
+    assert "ana@example.com" not in failure.error_message  # masked (hookq.privacy)
+    assert failure.attempts == 1
+    assert len(receiver.received) == 1
+
+
+async def test_410_is_dead_and_disables_the_destination_until_enabled(
+    start: Start,
+    write_file: WriteFile,
+    receiver: Receiver,
+    channel: AbstractChannel,
+    names: Names,
+    redis_client: object,
+) -> None:
+    receiver.script = [Answer(410, body="gone")]
+    worker = await start(write_file(receiver.url))
+    await publish_event(channel, names, new_id(), standard_body())
+    await eventually(lambda: outcome_count(worker.metrics, NAME, Outcome.DEAD) == 1)
+    (dead,) = await take_all(channel, names.dead_queue(NAME))
+    assert read_failure(dead.headers).error_type == "DestinationGone"
+    from hookq.destinations.delivery import forwarders
+
+    (forwarder,) = forwarders(worker.specs)
+    state: DestinationState = forwarder.state
+    assert (await state.status()).circuit is Circuit.DISABLED
+    # Disabled: the next event waits in the queue, nothing is sent.
+    receiver.script = []
+    later = new_id()
+    await publish_event(channel, names, later, standard_body())
+    await eventually(
+        lambda: (
+            worker.metrics.registry.get_sample_value(
+                "hookq_destination_held", {"destination": NAME}
+            )
+            == 1
+        )
+    )
+    assert receiver.deliveries[later] == 0
+    assert await state.enable()
+    await eventually(lambda: receiver.deliveries[later] == 1, 5)
+    assert (await state.status()).circuit is Circuit.CLOSED
