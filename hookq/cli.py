@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "hookq.sources.cli",
     "hookq.send.cli",
     "hookq.handlers.cli",
+    "hookq.destinations.cli",
     "hookq.worker.cli",
     "hookq.dlq.cli",
     "hookq.console.cli",

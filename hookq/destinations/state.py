@@ -14,6 +14,7 @@ so the breaker and the limit hold for the deployment, not per process. Times are
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import json
 import time
@@ -201,3 +202,20 @@ def _record(raw: bytes | None) -> dict[str, Any] | None:
     except ValueError:
         value = None
     return value if isinstance(value, dict) else {"reason": "unreadable record"}
+
+
+async def read_statuses(
+    redis_url: str, names: Names, destinations: list[Destination], seconds: float = 3.0
+) -> dict[str, Status] | None:
+    """Every destination's status, for the operators' listings; None when Redis does not
+    answer within ``seconds``."""
+    from hookq.redis_client import REDIS_REFUSING, redis_client
+
+    client = redis_client(redis_url)
+    try:
+        async with asyncio.timeout(seconds):
+            return {d.name: await DestinationState(client, names, d).status() for d in destinations}
+    except REDIS_REFUSING:
+        return None
+    finally:
+        await client.aclose()

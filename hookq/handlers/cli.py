@@ -68,18 +68,43 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"hookq handlers: {safe(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     names = Names(settings.namespace)
+    destinations = _destinations(settings, specs)
     if args.json:
-        listing = [describe(spec, names) for spec in specs.values()]
+        listing = [
+            describe(spec, names) | _only(destinations, spec.name, "destination")
+            for spec in specs.values()
+        ]
         document = {"namespace": settings.namespace, "handlers": listing, "hooks": hooks}
         print(json.dumps(document, indent=2))
     else:
         console = Console(file=sys.stdout, width=output_width(sys.stdout))
-        console.print(_table(list(specs.values()), names))
+        console.print(_table(list(specs.values()), names, destinations))
         console.print(Text(safe("hooks, outermost first: " + ", ".join(hooks))))
     return EXIT_OK
 
 
-def _table(specs: Collection[HandlerSpec], names: Names) -> Table:
+def _destinations(settings: Settings, specs: dict[str, HandlerSpec]) -> dict[str, dict[str, Any]]:
+    """The HTTP destinations among the handlers, with their state read from Redis."""
+    from hookq.destinations.cli import describe as describe_destination
+    from hookq.destinations.delivery import forwarders
+    from hookq.destinations.state import read_statuses
+    from hookq.runtime import run
+    from hookq.topology import Names
+
+    found = [f.destination for f in forwarders(specs)]
+    if not found:
+        return {}
+    statuses = run(read_statuses(settings.redis_url, Names(settings.namespace), found))
+    return {d.name: describe_destination(d, statuses) for d in found}
+
+
+def _only(found: dict[str, dict[str, Any]], name: str, key: str) -> dict[str, Any]:
+    return {key: found[name]} if name in found else {}
+
+
+def _table(
+    specs: Collection[HandlerSpec], names: Names, destinations: dict[str, dict[str, Any]]
+) -> Table:
     from rich.table import Table
     from rich.text import Text
 
@@ -112,6 +137,7 @@ def _table(specs: Collection[HandlerSpec], names: Names) -> Table:
                     f"backoff {format_delay(backoff.base)} x{backoff.factor:g}",
                     f"max {format_delay(backoff.max_delay)}{jitter}",
                     *(["transactional (PostgreSQL inbox)"] if spec.transactional else []),
+                    *_destination_lines(destinations.get(spec.name)),
                 ]
             ),
         )
@@ -121,6 +147,16 @@ def _table(specs: Collection[HandlerSpec], names: Names) -> Table:
             f"{ENTRY_POINT_GROUP} plugin or enable {env_name('builtin_handlers')}"
         )
     return table
+
+
+def _destination_lines(destination: dict[str, Any] | None) -> list[str]:
+    if destination is None:
+        return []
+    return [
+        f"POST {destination['url']}",
+        f"rate {destination['rate_limit'] or 'unlimited'}",
+        f"state: {destination['state']}",
+    ]
 
 
 def _lines(values: Iterable[str]) -> Text:
