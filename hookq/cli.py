@@ -64,11 +64,23 @@ class VersionAction(argparse.Action):
         parser.exit()
 
 
+class _CommandsFormatter(argparse.HelpFormatter):
+    """Each command's summary on the command's own line, ``destinations`` included: argparse
+    sizes the name column two characters short for subcommands (it measures them one indent
+    level out), and wraps the longest name's summary onto the next line."""
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if isinstance(action, argparse._SubParsersAction):
+            self._action_max_length += self._indent_increment
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hookq",
         description="Webhook ingestion: ingress, worker, handlers and dead-letter tools. "
         "Configured by HOOKQ_* environment variables (see the README).",
+        formatter_class=_CommandsFormatter,
     )
     parser.add_argument("--version", action=VersionAction)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

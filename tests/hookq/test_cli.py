@@ -13,11 +13,22 @@ from pathlib import Path
 import pytest
 
 from hookq.cli import COMMAND_MODULES, main
+from hookq.destinations.cli import FILE_VARIABLE
 from hookq.settings import Settings, env_name
 from hookq.worker.cli import PREFETCH_VARIABLE
 
 HOOKQ = Path(sys.executable).with_name("hookq")  # the console script of the installed project
-SUBCOMMANDS = {"ingress", "schema", "send", "handlers", "worker", "dlq", "db", "console"}
+SUBCOMMANDS = {
+    "ingress",
+    "schema",
+    "send",
+    "handlers",
+    "destinations",
+    "worker",
+    "dlq",
+    "db",
+    "console",
+}
 DLQ_COMMANDS = ("stats", "list", "show", "replay", "purge")
 
 # What the commands run, never needed to print help: the broker and HTTP clients, the event
@@ -36,6 +47,7 @@ PARSE_ONLY = [
     *([command, "--help"] for command in sorted(SUBCOMMANDS)),
     *(["dlq", command, "--help"] for command in DLQ_COMMANDS),
     *(["db", command, "--help"] for command in ("migrate", "status")),
+    *(["destinations", command, "--help"] for command in ("list", "enable", "reset", "check")),
     ["no-such-command"],
     ["worker", "--prefetch", "many"],
 ]
@@ -96,3 +108,8 @@ def test_worker_help_names_the_prefetch_setting_of_the_settings_module() -> None
     # Written out in hookq.worker.cli to keep pydantic out of `hookq --help`.
     assert "prefetch" in Settings.model_fields
     assert env_name("prefetch") == PREFETCH_VARIABLE
+
+
+def test_destinations_help_names_the_file_setting_of_the_settings_module() -> None:
+    # Written out in hookq.destinations.cli to keep pydantic out of `hookq --help`.
+    assert env_name("destinations_file") == FILE_VARIABLE
