@@ -79,6 +79,13 @@ return tat - now
 )
 
 
+# Requests leave this much slower than the limit: the receiver counts arrivals, which come a few
+# ms early or late (scheduling, the network), and must never see more than the limit in any
+# window of its period. 5% leaves 100 ms of slack over 20 requests at 10/s (measured: arrivals
+# up to 70 ms off their slots on a loaded 2-core machine).
+RATE_MARGIN = 0.05
+
+
 class Circuit(enum.IntEnum):
     CLOSED = 0
     OPEN = 1
@@ -153,7 +160,7 @@ class DestinationState:
         limit = self._destination.rate_limit
         if limit is None:
             return 0.0
-        interval_ms = max(1, round(limit.interval * 1000))
+        interval_ms = max(1, round(limit.interval * (1 + RATE_MARGIN) * 1000))
         wait = await self.redis.eval(RESERVE, 1, self.rate_key, interval_ms)
         return int(wait) / 1000
 
