@@ -20,7 +20,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import structlog
-from prometheus_client import Gauge
+from prometheus_client import Counter, Gauge
 
 from hookq.destinations.delivery import Forwarder
 from hookq.destinations.state import Circuit
@@ -51,9 +51,16 @@ class DestinationHook(Hook):
             ["destination"],
             registry=registry,
         )
+        self._probes = Counter(
+            "hookq_destination_probes",
+            "Messages this worker sent as a half-open circuit's probe",
+            ["destination"],
+            registry=registry,
+        )
         for name in self._by_handler:
             self._circuit.labels(name).set(0)
             self._held.labels(name).set(0)
+            self._probes.labels(name)
 
     @property
     def name(self) -> str:
@@ -84,6 +91,8 @@ class DestinationHook(Hook):
             admission = await self._retrying(forwarder, forwarder.state.admit)
             gauge.set(admission.circuit)
             if admission.wait <= 0:
+                if admission.circuit is Circuit.HALF_OPEN:
+                    self._probes.labels(forwarder.destination.name).inc()
                 return
             await asyncio.sleep(min(admission.wait, MAX_POLL))
 
@@ -98,10 +107,6 @@ class DestinationHook(Hook):
                     error=f"{type(exc).__name__}: {exc}",
                 )
                 await asyncio.sleep(MAX_POLL)
-
-    def shown(self, name: str) -> Circuit:
-        """The circuit as the gauge shows it (tests)."""
-        return Circuit(int(self._circuit.labels(name)._value.get()))
 
     async def close(self) -> None:
         for transport in self._transports.values():
