@@ -6,7 +6,9 @@ dead with its status and body in the failure record."""
 from __future__ import annotations
 
 import base64
+import time
 import uuid
+from pathlib import Path
 
 import orjson
 from aio_pika.abc import AbstractChannel
@@ -16,7 +18,7 @@ from hookq.message import read_failure
 from hookq.testing.signing import SECRETS
 from hookq.topology import Names
 from hookq.worker.outcomes import Outcome
-from tests.destinations.conftest import NAME, Start, WriteFile
+from tests.destinations.conftest import NAME, Start, WriteFile, destination_toml
 from tests.support.events import eventually, outcome_count, publish_event, standard_body, take_all
 from tests.support.receiver import HANG, Answer, Receiver
 
@@ -145,3 +147,32 @@ async def test_410_is_dead_and_disables_the_destination_until_enabled(
     assert await state.enable()
     await eventually(lambda: receiver.deliveries[later] == 1, 5)
     assert (await state.status()).circuit is Circuit.CLOSED
+
+
+async def test_a_hanging_destination_does_not_delay_another(
+    start: Start,
+    receiver: Receiver,
+    channel: AbstractChannel,
+    names: Names,
+    tmp_path: Path,
+) -> None:
+    slow = Receiver(SECRETS["standard"], script=[HANG] * 3)
+    await slow.start()
+    try:
+        path = tmp_path / "two.toml"
+        path.write_text(
+            destination_toml(slow.url, name="slow", timeout=2)
+            + destination_toml(receiver.url, name="fast")
+        )
+        await start(path, prefetch=4)
+        ids = [new_id() for _ in range(20)]
+        for delivery_id in ids:
+            await publish_event(channel, names, delivery_id, standard_body())
+        began = time.monotonic()
+        await eventually(lambda: len(receiver.deliveries) == len(ids), timeout=10)
+        # Every "fast" delivery while "slow" holds its whole prefetch window, hanging (its
+        # requests time out after 2 s).
+        assert time.monotonic() - began < 2.0
+        assert len(slow.deliveries) == 4
+    finally:
+        await slow.stop()
