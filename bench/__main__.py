@@ -38,6 +38,7 @@ PART_FUNCTIONS = {
     "e2e": "bench.e2e:run_e2e",
     "tracing": "bench.tracing_bench:run_tracing",
     "inbox": "bench.inbox_bench:run_inbox",
+    "destinations": "bench.destinations_bench:run_destinations",
 }
 PARTS = tuple(PART_FUNCTIONS)
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"

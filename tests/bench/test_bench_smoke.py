@@ -43,6 +43,8 @@ EXPECTED_ROWS = [
     ("tracing", "end to end p50 / p99"),
     ("tracing", "ingress CPU per event"),
     ("tracing", "worker CPU per event"),
+    ("destinations", "events/s forwarded"),
+    ("destinations", "provider request -> destination receipt"),
 ]
 
 
