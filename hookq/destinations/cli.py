@@ -96,7 +96,8 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
         ]
         table.add_row(
             Text(safe(row["name"]), style="bold"),
-            Text(safe("\n".join([row["url"], *row["patterns"]]))),
+            # One value per line, each shown as text (safe keeps a value on its own line).
+            Text("\n".join(safe(value) for value in [row["url"], *row["patterns"]])),
             Text("\n".join(policy)),
             Text(safe(row["state"])),
         )
