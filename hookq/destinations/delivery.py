@@ -36,7 +36,7 @@ from hookq.destinations.state import DestinationState
 from hookq.handlers.api import Backoff, HandlerContext, HandlerSpec, Reject, Retry
 from hookq.message import DestinationHeader
 from hookq.privacy import Privacy
-from hookq.redis_client import redis_client
+from hookq.redis_client import REDIS_DOWN, redis_client
 from hookq.sources.standard.webhook import sign
 from hookq.topology import Names
 
@@ -137,10 +137,10 @@ class Forwarder:
                 retry_after = response.headers.get("Retry-After")
                 answer = await response.content.read(READ_ANSWER) if status >= 300 else b""
         except TimeoutError:
-            await self.state.record(success=False)
+            await self._record(success=False)
             raise DestinationFailed(f"no answer within {destination.timeout:g}s") from None
         except aiohttp.ClientError as exc:
-            await self.state.record(success=False)
+            await self._record(success=False)
             raise DestinationFailed(f"{type(exc).__name__}: {exc}") from None
         await self._answered(status, retry_after, answer, ctx)
 
@@ -148,18 +148,30 @@ class Forwarder:
         self, status: int, retry_after: str | None, answer: bytes, ctx: HandlerContext
     ) -> None:
         if 200 <= status < 300:
-            await self.state.record(success=True)
+            await self._record(success=True)
             return
         if status in (408, 429) or status >= 500:
-            await self.state.record(success=False)
+            await self._record(success=False)
             raise DestinationFailed(f"HTTP {status}", delay=parse_retry_after(retry_after))
-        await self.state.record(success=True)  # it answered: it is up, the event is the trouble
+        await self._record(success=True)  # it answered: it is up, the event is the trouble
         text = self._masked(answer)
         if status == 410:
-            await self.state.disable(f"HTTP 410 Gone for delivery {ctx.delivery_id}")
-            ctx.log.error("destination answered 410 Gone: disabled", url=self.destination.url)
+            try:
+                await self.state.disable(f"HTTP 410 Gone for delivery {ctx.delivery_id}")
+            except REDIS_DOWN as exc:
+                ctx.log.error("410 Gone: could not disable, Redis unreachable", error=str(exc))
+            else:
+                ctx.log.error("destination answered 410 Gone: disabled", url=self.destination.url)
             raise DestinationGone(f"HTTP 410: destination disabled; body: {text}")
         raise DestinationRefused(f"HTTP {status}; body: {text}")
+
+    async def _record(self, *, success: bool) -> None:
+        """The answer, for the circuit breaker. Best effort: with Redis unreachable the delivery
+        stands (a retry would send a delivered event again); the gate waits for Redis."""
+        try:
+            await self.state.record(success)
+        except REDIS_DOWN as exc:
+            log.warning("circuit not updated: Redis unreachable", error=str(exc))
 
     def _masked(self, answer: bytes) -> str:
         value, _json = self._privacy.body(answer)

@@ -13,6 +13,7 @@ from hookq.destinations.config import (
     load_destinations,
     parse_rate,
 )
+from hookq.destinations.delivery import parse_retry_after
 from hookq.settings import Settings
 from hookq.testing.signing import SECRETS
 from tests.support.workers import run_worker_command, worker_env
@@ -131,3 +132,19 @@ def test_a_bad_file_stops_the_worker_naming_destination_and_key(
     done = run_worker_command(worker_env(settings, HOOKQ_DESTINATIONS_FILE=str(path)))
     assert done.returncode == 2
     assert "destination 'crm': key 'timeout'" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        (None, None),
+        ("2", 2.0),
+        (" 120 ", 120.0),
+        ("Thu, 01 Jan 1970 00:00:30 GMT", 20.0),  # an HTTP date, 'now' being 10
+        ("Thu, 01 Jan 1970 00:00:05 GMT", 0.0),  # in the past: at once
+        ("soon", None),
+        ("-3", None),
+    ],
+)
+def test_retry_after(header: str | None, seconds: float | None) -> None:
+    assert parse_retry_after(header, now=10.0) == seconds
