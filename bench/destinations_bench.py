@@ -55,7 +55,7 @@ TARGET_RATIO = 0.5
 WARMUP_SECONDS = 1.0
 # The latency run's rate: well inside one worker's forwarding throughput on a loaded 2-core
 # machine, so that it measures the path, not a queue building up.
-LATENCY_RATE = 100.0
+LATENCY_RATE = 50.0
 SETTLE_SECONDS = 30.0
 
 

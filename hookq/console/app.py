@@ -42,12 +42,14 @@ def discover_handlers(settings: Settings) -> tuple[dict[str, HandlerSpec], str]:
         return {}, f"handler discovery failed: {type(exc).__name__}: {exc}"
 
 
-def worker_hooks(settings: Settings) -> tuple[list[str], str]:
+def worker_hooks(
+    settings: Settings, specs: dict[str, HandlerSpec] | None = None
+) -> tuple[list[str], str]:
     """The hooks a worker with these settings runs, as ``hookq handlers`` lists them."""
     from hookq.worker.hook_registry import HookError, hook_names
 
     try:
-        return hook_names(settings), ""
+        return hook_names(settings, specs), ""
     except HookError as exc:
         return [], str(exc)
 
@@ -55,7 +57,7 @@ def worker_hooks(settings: Settings) -> tuple[list[str], str]:
 def build_console(settings: Settings) -> Console:
     operators = Operators.from_settings(settings)
     specs, discovery_error = discover_handlers(settings)
-    hooks, hook_error = worker_hooks(settings)
+    hooks, hook_error = worker_hooks(settings, specs)
     return Console(
         settings=settings,
         operators=operators,

@@ -48,6 +48,7 @@ READ_ANSWER = 4096  # bytes of it read
 # our retry (DestinationFailed), not a handler timeout.
 RUN_MARGIN = 5.0
 USER_AGENT = "hookq"
+FORWARDER_ATTRIBUTE = "__hookq_destination__"  # on a destination's handler function: its Forwarder
 
 
 class DestinationFailed(Retry):
@@ -225,9 +226,6 @@ def _spec(forwarder: Forwarder) -> HandlerSpec:
         backoff=Backoff(),
         timeout=destination.timeout + RUN_MARGIN,
     )
-
-
-FORWARDER_ATTRIBUTE = "__hookq_destination__"
 
 
 def forwarder_of(spec: HandlerSpec) -> Forwarder | None:
