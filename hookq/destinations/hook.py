@@ -26,6 +26,7 @@ from hookq.destinations.delivery import Forwarder
 from hookq.destinations.state import Circuit
 from hookq.redis_client import REDIS_DOWN
 from hookq.worker.hooks import Delivery, Hook, Stage
+from hookq.worker.inflight import InFlight
 from hookq.worker.metrics import WorkerMetrics
 
 log = structlog.get_logger("hookq.destinations")
@@ -34,7 +35,13 @@ MAX_POLL = 1.0  # seconds between two looks at a closed gate: a reset is seen wi
 
 
 class DestinationHook(Hook):
-    def __init__(self, forwarders: Sequence[Forwarder], metrics: WorkerMetrics | None) -> None:
+    def __init__(
+        self,
+        forwarders: Sequence[Forwarder],
+        metrics: WorkerMetrics | None,
+        in_flight: InFlight | None = None,
+    ) -> None:
+        self._in_flight = in_flight
         self._by_handler = {f.destination.name: f for f in forwarders}
         self._transports = {id(f.transport): f.transport for f in forwarders}
         registry = metrics.registry if metrics is not None else None
@@ -77,10 +84,13 @@ class DestinationHook(Hook):
         held = self._held.labels(forwarder.destination.name)
         held.inc()
         try:
-            await self._through_circuit(forwarder)
-            wait = await self._retrying(forwarder, forwarder.state.reserve)
-            if wait > 0:
-                await asyncio.sleep(wait)
+            # Waiting outside any handler: a stopping worker cancels it at once (the message
+            # goes back to the queue) instead of giving it the shutdown grace.
+            with self._in_flight.waiting() if self._in_flight else contextlib.nullcontext():
+                await self._through_circuit(forwarder)
+                wait = await self._retrying(forwarder, forwarder.state.reserve)
+                if wait > 0:
+                    await asyncio.sleep(wait)
         finally:
             held.dec()
         yield

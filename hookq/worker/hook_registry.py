@@ -21,6 +21,7 @@ from hookq.worker.hooks import Hook
 
 if TYPE_CHECKING:
     from hookq.handlers.api import HandlerSpec
+    from hookq.worker.inflight import InFlight
     from hookq.worker.metrics import WorkerMetrics
 
 ENTRY_POINT_GROUP = "hookq.hooks"
@@ -49,6 +50,7 @@ def builtin_hooks(
     settings: Settings,
     specs: Mapping[str, HandlerSpec] | None = None,
     metrics: WorkerMetrics | None = None,
+    in_flight: InFlight | None = None,
 ) -> list[Hook]:
     """The destinations' gate when ``specs`` hold destinations (outermost: a message held at it
     is not yet being processed), then tracing when it is on (its spans then enclose every
@@ -59,7 +61,7 @@ def builtin_hooks(
     if found := forwarders(specs or {}):
         from hookq.destinations.hook import DestinationHook
 
-        hooks.append(DestinationHook(found, metrics))
+        hooks.append(DestinationHook(found, metrics, in_flight))
     if settings.tracing_enabled:
         from hookq.worker.tracing import TracingHook  # OpenTelemetry: only when it is on
 

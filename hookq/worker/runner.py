@@ -97,7 +97,7 @@ class Worker:
         self._sources = sources if sources is not None else build_sources(settings)
         self.hooks = Hooks(
             [
-                *builtin_hooks(settings, self.specs, self.metrics),
+                *builtin_hooks(settings, self.specs, self.metrics, self.in_flight),
                 *(team_hooks(settings) if hooks is None else hooks),
                 MetricsHook(self.metrics, self._sources),
             ]

@@ -19,7 +19,14 @@ from hookq.testing.signing import SECRETS
 from hookq.topology import Names
 from hookq.worker.outcomes import Outcome
 from tests.destinations.conftest import NAME, Start, WriteFile, destination_toml
-from tests.support.events import eventually, outcome_count, publish_event, standard_body, take_all
+from tests.support.events import (
+    eventually,
+    outcome_count,
+    publish_event,
+    ready_count,
+    standard_body,
+    take_all,
+)
 from tests.support.receiver import HANG, Answer, Receiver
 
 
@@ -176,3 +183,31 @@ async def test_a_hanging_destination_does_not_delay_another(
         assert len(slow.deliveries) == 4
     finally:
         await slow.stop()
+
+
+async def test_a_stopping_worker_does_not_wait_for_a_held_message(
+    start: Start, write_file: WriteFile, receiver: Receiver, channel: AbstractChannel, names: Names
+) -> None:
+    from hookq.destinations.delivery import forwarders
+
+    worker = await start(write_file(receiver.url))
+    (forwarder,) = forwarders(worker.specs)
+    await forwarder.state.disable("test: disabled")
+    await publish_event(channel, names, new_id(), standard_body())
+    await eventually(
+        lambda: (
+            worker.metrics.registry.get_sample_value(
+                "hookq_destination_held", {"destination": NAME}
+            )
+            == 1
+        )
+    )
+    began = time.monotonic()
+    await worker.stop()
+    assert time.monotonic() - began < 5  # not the 20 s shutdown grace
+
+    async def requeued() -> bool:
+        return await ready_count(channel, names.handler_queue(NAME)) == 1
+
+    await eventually(requeued, timeout=10)
+    assert receiver.received == []
