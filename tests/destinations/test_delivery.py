@@ -14,7 +14,12 @@ import orjson
 from aio_pika.abc import AbstractChannel
 
 from hookq.destinations.state import Circuit, DestinationState
+from hookq.dlq.move import MoveOptions
+from hookq.dlq.queues import connect
+from hookq.dlq.records import DeadQueue
+from hookq.dlq.replay import new_run_id, replay_queue
 from hookq.message import read_failure
+from hookq.settings import Settings
 from hookq.testing.signing import SECRETS
 from hookq.topology import Names
 from hookq.worker.outcomes import Outcome
@@ -211,3 +216,31 @@ async def test_a_stopping_worker_does_not_wait_for_a_held_message(
 
     await eventually(requeued, timeout=10)
     assert receiver.received == []
+
+
+async def test_a_dead_delivery_is_replayed_like_any_handlers(
+    start: Start,
+    write_file: WriteFile,
+    receiver: Receiver,
+    channel: AbstractChannel,
+    names: Names,
+    settings: Settings,
+) -> None:
+    receiver.script = [Answer(400, body="customer unknown")]
+    worker = await start(write_file(receiver.url))
+    delivery_id = new_id()
+    await publish_event(channel, names, delivery_id, standard_body())
+    await eventually(lambda: outcome_count(worker.metrics, NAME, Outcome.DEAD) == 1)
+    receiver.script = []  # the receiver was fixed: 200 from now on
+    async with await connect(settings, "test-destination-replay") as connection:
+        result = await replay_queue(
+            connection,
+            DeadQueue(NAME, names.dead_queue(NAME)),
+            names,
+            lambda _record: True,
+            MoveOptions(run_id=new_run_id(), wait=5),
+        )
+    assert len(result.done) == 1
+    await eventually(lambda: outcome_count(worker.metrics, NAME, Outcome.PROCESSED) == 1)
+    assert receiver.deliveries[delivery_id] == 2
+    assert receiver.received[-1].headers["webhook-id"] == delivery_id
