@@ -88,15 +88,15 @@ class Privacy:
             {s for s in secrets if len(s) >= _MIN_SECRET_LENGTH}, key=len, reverse=True
         )
         self._personal = frozenset(_normal(k) for k in personal_keys)
-        self.personal_keys = self._personal
         self.is_sensitive_key = functools.lru_cache(maxsize=4096)(self._is_sensitive_key)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Privacy:
+    def from_settings(cls, settings: Settings, more_secrets: Iterable[str] = ()) -> Privacy:
+        """``more_secrets``: others to mask besides the settings' (a destination's)."""
         personal = {
             key for name in settings.sources for key in type(settings.source(name)).personal_fields
         }
-        return cls(settings.secret_values(), personal)
+        return cls([*settings.secret_values(), *more_secrets], personal)
 
     def _is_sensitive_key(self, key: str) -> bool:
         normal = _normal(key)

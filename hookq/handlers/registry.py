@@ -76,9 +76,9 @@ def _destination_specs(settings: Settings) -> list[HandlerSpec]:
         destinations = load_destinations(settings.destinations_file)
     except DestinationsError as exc:
         raise RegistryError(str(exc)) from None
+    # A refusing destination's answer, kept in the failure record, is masked like a log line.
     secrets = [value for d in destinations for value in d.secret_values()]
-    privacy = Privacy.from_settings(settings)
-    privacy = Privacy([*settings.secret_values(), *secrets], privacy.personal_keys)
+    privacy = Privacy.from_settings(settings, secrets)
     return destination_specs(destinations, Names(settings.namespace), settings.redis_url, privacy)
 
 
