@@ -108,10 +108,10 @@ async def test_a_receiver_that_hangs_times_out_and_is_retried(
 async def test_a_400_is_dead_with_its_status_and_masked_body(
     start: Start, write_file: WriteFile, receiver: Receiver, channel: AbstractChannel, names: Names
 ) -> None:
-    receiver.script = [
-        Answer(400, body='{"error": "unknown customer", "email": "ana@example.com"}')
-    ]
-    worker = await start(write_file(receiver.url))
+    token = "Bearer crm-token-0123456789"
+    answer = f'{{"error": "unknown customer", "email": "ana@example.com", "echo": "{token}"}}'
+    receiver.script = [Answer(400, body=answer)]
+    worker = await start(write_file(receiver.url, headers={"Authorization": token}))
     await publish_event(channel, names, new_id(), standard_body())
     await eventually(lambda: outcome_count(worker.metrics, NAME, Outcome.DEAD) == 1)
     (dead,) = await take_all(channel, names.dead_queue(NAME))
@@ -120,6 +120,7 @@ async def test_a_400_is_dead_with_its_status_and_masked_body(
     assert "HTTP 400" in failure.error_message
     assert "unknown customer" in failure.error_message
     assert "ana@example.com" not in failure.error_message  # masked (hookq.privacy)
+    assert "crm-token" not in failure.error_message  # the destination's own header value
     assert failure.attempts == 1
     assert len(receiver.received) == 1
 
