@@ -83,11 +83,12 @@ return tat - now
 )
 
 
-# Requests leave this much slower than the limit: the receiver counts arrivals, which come a few
-# ms early or late (scheduling, the network), and must never see more than the limit in any
-# window of its period. 5% leaves 100 ms of slack over 20 requests at 10/s (measured: arrivals
-# up to 70 ms off their slots on a loaded 2-core machine).
-RATE_MARGIN = 0.05
+# Requests leave this much slower than the limit: the receiver counts arrivals, which come late
+# by whatever a worker was stalled (scheduling, the network), and must never see more than the
+# limit in any window of its period. 10% leaves 200 ms of slack over 20 requests at 10/s. With
+# 5%, a loaded 2-core machine (one worker stalled 100-200 ms, its request arriving with the next
+# slot's) showed 21 requests in a 2 s window in a third of the runs; with 10%, at most 19.
+RATE_MARGIN = 0.10
 # How long a worker trusts that a circuit is closed with no failure in a row before it asks
 # Redis again: with a closed circuit a message costs no Redis call of its own for the gate, and
 # a success none for the breaker. An opening seen by another worker is noticed within it (the

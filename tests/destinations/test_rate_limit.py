@@ -76,9 +76,8 @@ async def test_two_worker_processes_share_one_limit(
         f"rate limit: {EVENTS} events in {took:.2f}s, at most {most} in any {WINDOW:g}s; "
         f"gaps {min(gaps) * 1000:.0f}-{max(gaps) * 1000:.0f} ms"
     )
-    # Requests leave at least 105 ms apart (the limit and its 5% margin, RATE_MARGIN); their
-    # arrivals jitter. Measured on this loaded 2-core machine: at most 20 in most runs, 21 in
-    # one of four, after one worker stalled ~130 ms and its request arrived with the next slot's.
-    assert most <= RATE * WINDOW + 1
+    # Requests leave at least 110 ms apart (the limit and its 10% margin, RATE_MARGIN): arrivals
+    # jitter, and a worker stalled up to 200 ms still keeps within the limit.
+    assert most <= RATE * WINDOW
     # And the limit is used: 60 events at 10/s take about 6 s, not much more.
     assert took < (EVENTS / RATE) * 1.5 + 2
