@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "hookq.handlers.cli",
     "hookq.worker.cli",
     "hookq.dlq.cli",
+    "hookq.events.cli",
     "hookq.console.cli",
     "hookq.db.cli",
 )

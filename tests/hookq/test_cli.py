@@ -17,8 +17,9 @@ from hookq.settings import Settings, env_name
 from hookq.worker.cli import PREFETCH_VARIABLE
 
 HOOKQ = Path(sys.executable).with_name("hookq")  # the console script of the installed project
-SUBCOMMANDS = {"ingress", "schema", "send", "handlers", "worker", "dlq", "db", "console"}
+SUBCOMMANDS = {"ingress", "schema", "send", "handlers", "worker", "dlq", "db", "console", "events"}
 DLQ_COMMANDS = ("stats", "list", "show", "replay", "purge")
+EVENTS_COMMANDS = ("list", "show", "replay", "drift")
 
 # What the commands run, never needed to print help: the broker and HTTP clients, the event
 # models and settings (pydantic), the tables (rich) and the logger (structlog).
@@ -29,6 +30,7 @@ HEAVY = (
     *("hookq.ingress.server", "hookq.dlq.commands", "hookq.send.sender", "hookq.testing.signing"),
     *("jinja2", "itsdangerous", "hookq.console.app", "hookq.console.server"),
     *("asyncpg", "hookq.inbox"),
+    *("hookq.events.commands", "hookq.events.archive", "hookq.events.replaying"),
 )
 PARSE_ONLY = [
     ["--help"],
@@ -36,6 +38,7 @@ PARSE_ONLY = [
     *([command, "--help"] for command in sorted(SUBCOMMANDS)),
     *(["dlq", command, "--help"] for command in DLQ_COMMANDS),
     *(["db", command, "--help"] for command in ("migrate", "status")),
+    *(["events", command, "--help"] for command in EVENTS_COMMANDS),
     ["no-such-command"],
     ["worker", "--prefetch", "many"],
 ]
