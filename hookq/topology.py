@@ -98,6 +98,10 @@ class Names:
     def declarations_stream(self) -> str:
         return f"{self.namespace}.handlers.declared"
 
+    def replay_checkpoint(self, replay_id: str) -> str:
+        """The Redis hash of an archive replay's progress (``hookq.events.replaying``)."""
+        return self.redis_key("archive-replay", replay_id)
+
     def redis_key(self, *parts: str) -> str:
         return ":".join((self.namespace, *parts))
 

@@ -6,12 +6,16 @@ Arguments, output and exit codes are this module's; the work is the package's AP
 from __future__ import annotations
 
 import argparse
+import secrets
+import sys
 from datetime import UTC, datetime
 
 from hookq.events import render
-from hookq.events.cli import EXIT_NOTHING, EXIT_OK
+from hookq.events.cli import EXIT_NOTHING, EXIT_OK, EXIT_USAGE
 from hookq.events.fate import trace
 from hookq.events.finding import search
+from hookq.events.replaying import ReplayError, ReplaySummary
+from hookq.events.replaying import replay as replay_events
 from hookq.events.selection import Selection, parse_time
 from hookq.privacy import Privacy
 from hookq.settings import Settings
@@ -67,3 +71,71 @@ async def show(args: argparse.Namespace, settings: Settings) -> int:
     else:
         render.show(shown)
     return EXIT_OK
+
+
+async def replay(args: argparse.Namespace, settings: Settings) -> int:
+    if args.resume:
+        given = [
+            f
+            for f in ("source", "type", "since", "until", "contains", "ids", "limit")
+            if getattr(args, f)
+        ]
+        if given or args.handler or args.all_handlers:
+            raise UsageError(
+                "--resume takes the replay's own selection and handlers: give no others"
+            )
+        selection, handlers, replay_id = None, None, args.resume
+    else:
+        if not args.handler and not args.all_handlers:
+            raise UsageError("say where to replay: --handler NAME (repeatable) or --all-handlers")
+        selection = selection_of(args)
+        handlers = None if args.all_handlers else list(dict.fromkeys(args.handler))
+        replay_id = secrets.token_hex(6)
+    if args.rate is not None and args.rate <= 0:
+        raise UsageError("--rate must be positive")
+    try:
+        if not args.dry_run and not args.yes and not args.resume:
+            planned = await replay_events(
+                settings, selection, handlers, replay_id=replay_id, dry_run=True
+            )
+            if planned.matched and not _confirmed(planned):
+                render.error("nothing sent (add --yes to replay without asking)")
+                return EXIT_USAGE
+        if not args.dry_run:
+            render.note(f"replay {replay_id}: if interrupted, finish it with --resume {replay_id}")
+        with render.progress_bar("replaying") as bar:
+
+            def advance(sent: int, total: int) -> None:
+                if bar is not None:
+                    bar.update(bar.task_ids[0], completed=sent, total=total)
+
+            summary = await replay_events(
+                settings,
+                selection,
+                handlers,
+                replay_id=replay_id,
+                rate=args.rate,
+                dry_run=args.dry_run,
+                progress=advance,
+            )
+    except ReplayError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        render.output(summary.to_json())
+    else:
+        verb = "would send" if summary.dry_run else "sent"
+        render.line(
+            f"replay {summary.replay_id}: matched {summary.matched}, {verb} {summary.sent} "
+            f"(handlers: {', '.join(summary.handlers) or 'none bound'})"
+        )
+    return EXIT_OK if summary.matched else EXIT_NOTHING
+
+
+def _confirmed(planned: ReplaySummary) -> bool:
+    if not sys.stdin.isatty():
+        raise UsageError(
+            f"this would replay {planned.matched} event(s) to {', '.join(planned.handlers)}: "
+            "add --yes (or try --dry-run)"
+        )
+    answer = input(f"Replay {planned.matched} event(s) to {', '.join(planned.handlers)}? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")

@@ -113,6 +113,10 @@ def _fate_detail(fate: Mapping[str, Any]) -> str:
     return "not delivered to it yet"
 
 
+def line(text: str) -> None:
+    stdout().print(cell(text))
+
+
 def error(text: str) -> None:
     print(f"{PROGRAM}: {safe(text)}", file=sys.stderr)
 
@@ -122,7 +126,7 @@ def output(data: Any) -> None:
 
 
 @contextmanager
-def progress_bar(total: int, what: str) -> Iterator[Progress | None]:
+def progress_bar(what: str) -> Iterator[Progress | None]:
     """A bar on a terminal (stderr), nothing otherwise."""
     if not sys.stderr.isatty():
         yield None
@@ -137,5 +141,5 @@ def progress_bar(total: int, what: str) -> Iterator[Progress | None]:
         console=Console(file=sys.stderr),
     )
     with bar:
-        bar.add_task(what, total=total)
+        bar.add_task(what, total=None)
         yield bar
