@@ -23,7 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hookq.events.archive import ArchivedEvent, ArchiveMissing
+    from hookq.events.fate import HandlerFate, Trace, trace
     from hookq.events.finding import search
+    from hookq.events.replaying import ReplayError, ReplaySummary, replay
+    from hookq.events.schema_drift import Drift, drift
     from hookq.events.selection import Selection
 
 _WHERE = {
@@ -35,6 +38,7 @@ _WHERE = {
     "Trace": "fate",
     "trace": "fate",
     "ReplaySummary": "replaying",
+    "ReplayError": "replaying",
     "replay": "replaying",
     "search": "finding",
     "Selection": "selection",
@@ -50,6 +54,14 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ArchiveMissing",
     "ArchivedEvent",
+    "Drift",
+    "HandlerFate",
+    "ReplayError",
+    "ReplaySummary",
     "Selection",
+    "Trace",
+    "drift",
+    "replay",
     "search",
+    "trace",
 ]

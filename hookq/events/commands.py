@@ -16,9 +16,11 @@ from hookq.events.fate import trace
 from hookq.events.finding import search
 from hookq.events.replaying import ReplayError, ReplaySummary
 from hookq.events.replaying import replay as replay_events
+from hookq.events.schema_drift import drift as schema_drift
 from hookq.events.selection import Selection, parse_time
 from hookq.privacy import Privacy
 from hookq.settings import Settings
+from hookq.sources.registry import PROVIDERS
 
 INTERRUPTED = {
     "replay": "interrupted: run it again with --resume REPLAY_ID (the id printed at its start) "
@@ -139,3 +141,18 @@ def _confirmed(planned: ReplaySummary) -> bool:
         )
     answer = input(f"Replay {planned.matched} event(s) to {', '.join(planned.handlers)}? [y/N] ")
     return answer.strip().lower() in ("y", "yes")
+
+
+async def drift(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        since = parse_time(args.since) if args.since else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.source is not None and args.source not in PROVIDERS:
+        raise UsageError(f"unknown source {args.source!r} (known: {', '.join(PROVIDERS)})")
+    found = [d.to_json() for d in await schema_drift(settings, args.source, since)]
+    if args.json:
+        render.output(found)
+    else:
+        render.drift_table(found)
+    return EXIT_OK if found else EXIT_NOTHING

@@ -75,6 +75,26 @@ def events_table(rows: Sequence[Mapping[str, Any]]) -> None:
     stdout().print(cell(f"{len(rows)} event(s)"))
 
 
+def drift_table(rows: Sequence[Mapping[str, Any]]) -> None:
+    table = Table()
+    for column in ("source", "event type", "new field"):
+        table.add_column(column, overflow="fold")
+    table.add_column("count", justify="right")
+    for column in ("first seen", "last seen"):
+        table.add_column(column, no_wrap=True)
+    for r in rows:
+        field = Text("(event type not in the catalogue)", style="yellow")
+        table.add_row(
+            cell(r["source"]),
+            cell(r["event_type"]),
+            field if r.get("unknown_event_type") else cell(r["field"]),
+            cell(r["count"]),
+            cell(r["first_seen"]),
+            cell(r["last_seen"]),
+        )
+    stdout().print(table if rows else cell("no drift: every archived payload fits its model"))
+
+
 def show(shown: Mapping[str, Any]) -> None:
     console = stdout()
     for key in ("delivery_id", "source", "event_type", "received_at", "size", "deliveries"):
