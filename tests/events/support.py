@@ -83,9 +83,13 @@ def sample(n: int, now: float) -> list[Sample]:
 
 
 async def archive_events(
-    connection: AbstractConnection, names: Names, events: Sequence[Sample], batch: int = 250
+    connection: AbstractConnection,
+    names: Names,
+    events: Sequence[Sample],
+    batch: int = 250,
+    retention: ArchiveRetention = RETENTION,
 ) -> None:
-    await declare_archive(connection, names, RETENTION)
+    await declare_archive(connection, names, retention)
     channel = await connection.channel(publisher_confirms=True)
     exchange = await channel.get_exchange(names.ingress_exchange, ensure=False)
     try:
