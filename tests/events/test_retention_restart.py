@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from functools import partial
 
 import aio_pika
 import pytest
@@ -50,7 +51,7 @@ async def test_archive_survives_a_restart_and_old_events_are_trimmed(
     async with connection:
         # A stream answers a passive declaration once its leader is back, shortly after start.
         for name in (kept.archive_stream, trimmed.archive_stream):
-            await eventually(lambda n=name: _exists(connection, n), timeout=30, interval=0.5)
+            await eventually(partial(_exists, connection, name), timeout=30, interval=0.5)
 
     assert [e.delivery_id for e in await search(kept_settings, Selection())] == [
         e.delivery_id for e in survivors
