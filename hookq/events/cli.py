@@ -66,7 +66,7 @@ def _add(
 ) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.set_defaults(run=_runner(command))
+    parser.set_defaults(run=_runner(command), events_command_name=command)
     return parser
 
 
@@ -85,38 +85,51 @@ def _filters(parser: argparse.ArgumentParser) -> None:
 
 def _runner(command_name: str) -> Callable[[argparse.Namespace, Settings], int]:
     def run_command(args: argparse.Namespace, settings: Settings) -> int:
-        # Imported when a command runs: `hookq --help` must not load aio-pika, rich, redis.
-        import aiormq
-        import redis.exceptions
+        from hookq.runtime import run  # imported when a command runs: `hookq --help` stays light
 
-        from hookq.events import commands
-        from hookq.events.archive import ArchiveMissing, ArchiveStalled
-        from hookq.runtime import run
-
-        command: AsyncCommand = getattr(commands, command_name)
         try:
-            return run(command(args, settings))
-        except commands.UsageError as exc:
-            _say(str(exc))
-            return EXIT_USAGE
-        except ArchiveMissing as exc:
-            _say(f"{exc}: is HOOKQ_ARCHIVE on, and has an ingress run with it?")
-            return EXIT_USAGE
+            return run(execute(command_name, args, settings))
         except KeyboardInterrupt:
-            _say(commands.INTERRUPTED.get(command_name, "interrupted"))
+            _say(INTERRUPTED.get(command_name, "interrupted"))
             return 130
-        except (OSError, aiormq.exceptions.AMQPError, redis.exceptions.RedisError) as exc:
-            _say(f"broker or Redis error: {type(exc).__name__}: {exc}")
-            return EXIT_INCOMPLETE
-        except ArchiveStalled as exc:
-            _say(str(exc))
-            return EXIT_INCOMPLETE
-        except Exception as exc:
-            print(safe("".join(traceback.format_exception(exc)), lines=True), file=sys.stderr)
-            _say(f"unexpected error ({type(exc).__name__}); please report it")
-            return EXIT_FAILED
 
     return run_command
+
+
+async def execute(command_name: str, args: argparse.Namespace, settings: Settings) -> int:
+    """Run one subcommand (``hookq.events.commands``) and turn what stopped it into an exit
+    code and a message."""
+    import aiormq
+    import redis.exceptions
+
+    from hookq.events import commands
+    from hookq.events.archive import ArchiveMissing, ArchiveStalled
+
+    command: AsyncCommand = getattr(commands, command_name)
+    try:
+        return await command(args, settings)
+    except commands.UsageError as exc:
+        _say(str(exc))
+        return EXIT_USAGE
+    except ArchiveMissing as exc:
+        _say(f"{exc}: is HOOKQ_ARCHIVE on, and has an ingress run with it?")
+        return EXIT_USAGE
+    except (OSError, aiormq.exceptions.AMQPError, redis.exceptions.RedisError) as exc:
+        _say(f"broker or Redis error: {type(exc).__name__}: {exc}")
+        return EXIT_INCOMPLETE
+    except ArchiveStalled as exc:
+        _say(str(exc))
+        return EXIT_INCOMPLETE
+    except Exception as exc:
+        print(safe("".join(traceback.format_exception(exc)), lines=True), file=sys.stderr)
+        _say(f"unexpected error ({type(exc).__name__}); please report it")
+        return EXIT_FAILED
+
+
+INTERRUPTED = {
+    "replay": "interrupted: run it again with --resume REPLAY_ID (the id printed at its start) "
+    "to finish it; nothing is skipped or run twice"
+}
 
 
 def _say(text: str) -> None:

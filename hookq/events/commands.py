@@ -22,11 +22,6 @@ from hookq.privacy import Privacy
 from hookq.settings import Settings
 from hookq.sources.registry import PROVIDERS
 
-INTERRUPTED = {
-    "replay": "interrupted: run it again with --resume REPLAY_ID (the id printed at its start) "
-    "to finish it; nothing is skipped or run twice"
-}
-
 
 class UsageError(Exception):
     """Bad arguments found after parsing; exit code 2."""

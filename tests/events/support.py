@@ -10,6 +10,8 @@ received order, confirmed, a few hundred at a time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -151,3 +153,16 @@ def popen_events(settings: Settings, *args: str) -> subprocess.Popen[str]:
 
 async def channel_of(connection: AbstractConnection) -> AbstractChannel:
     return await connection.channel(publisher_confirms=True)
+
+
+async def events_command(settings: Settings, *argv: str) -> tuple[int, str, str]:
+    """``hookq events *argv`` in this process (its parser, its command, its exit code),
+    with what it printed: (exit code, stdout, stderr)."""
+    from hookq.cli import build_parser
+    from hookq.events.cli import execute
+
+    args = build_parser().parse_args(["events", *argv])
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = await execute(args.events_command_name, args, settings)
+    return code, out.getvalue(), err.getvalue()

@@ -13,7 +13,7 @@ from hookq.events import drift
 from hookq.settings import Settings
 from hookq.sources.catalogue import example
 from hookq.topology import Names
-from tests.events.support import Sample, archive_events, hookq_events
+from tests.events.support import Sample, archive_events, events_command, hookq_events
 
 
 def plain(
@@ -67,7 +67,12 @@ async def test_drift_reports_added_fields_and_unknown_types_with_counts(
     }
     assert rows[1]["unknown_event_type"] is True
     assert rows[1]["count"] == 4
-    none = hookq_events(settings, "drift", "--json", "--source", "livechat")
-    assert (none.returncode, json.loads(none.stdout)) == (1, [])
-    bad = hookq_events(settings, "drift", "--source", "nope")
-    assert bad.returncode == 2
+    code, out, _err = await events_command(settings, "drift", "--json", "--source", "livechat")
+    assert (code, json.loads(out)) == (1, [])
+    code, out, _err = await events_command(settings, "drift")
+    assert code == 0
+    assert "payload.chat.sentiment" in out
+    assert "not in the catalogue" in out
+    code, _out, err = await events_command(settings, "drift", "--source", "nope")
+    assert code == 2
+    assert "unknown source 'nope'" in err

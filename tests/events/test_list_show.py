@@ -18,7 +18,15 @@ from hookq.privacy import MASK
 from hookq.settings import Settings
 from hookq.sources.standard.models import StandardEvent
 from hookq.topology import Names, topic_matches
-from tests.events.support import SECRET_MAIL, Sample, archive_events, body_for, hookq_events, sample
+from tests.events.support import (
+    SECRET_MAIL,
+    Sample,
+    archive_events,
+    body_for,
+    events_command,
+    hookq_events,
+    sample,
+)
 from tests.support.events import eventually
 
 N = 500
@@ -85,11 +93,16 @@ async def test_each_list_filter_returns_exactly_the_matching_events(
     )
     assert set(rows[0]) >= {"delivery_id", "source", "event_type", "received_at", "size"}
     assert datetime.fromisoformat(rows[0]["received_at"]).tzinfo is not None
-    nothing = hookq_events(settings, "list", "--json", "--contains", "no such text anywhere")
-    assert (nothing.returncode, json.loads(nothing.stdout)) == (1, [])
-    bad = hookq_events(settings, "list", "--since", "yesterday")
-    assert bad.returncode == 2
-    assert "invalid time 'yesterday'" in bad.stderr
+    code, out, _err = await events_command(settings, "list", "--json", "--contains", "no such")
+    assert (code, json.loads(out)) == (1, [])
+    code, out, _err = await events_command(settings, "list", "--source", "starya", "--limit", "2")
+    assert code == 0
+    assert "2 event(s)" in out
+    newest = [e.delivery_id for e in events if e.source == "starya"][-2:]
+    assert all(delivery_id in out for delivery_id in newest)
+    code, _out, err = await events_command(settings, "list", "--since", "yesterday")
+    assert code == 2
+    assert "invalid time 'yesterday'" in err
 
 
 def keeper(runs: list[str]) -> HandlerSpec:
@@ -178,10 +191,10 @@ async def test_show_tells_each_bound_handlers_fate(
         ("counter", "done"),
         ("keeper", "retrying"),
     ]
-    table = hookq_events(settings, "show", "dead-1")
-    assert table.returncode == 0, table.stderr
-    assert "dead" in table.stdout
-    assert "Reject: asked to reject" in table.stdout
-    missing = hookq_events(settings, "show", "no-such-delivery")
-    assert missing.returncode == 1
-    assert "no archived event" in missing.stderr
+    code, out, _err = await events_command(settings, "show", "dead-1")
+    assert code == 0
+    assert "dead" in out
+    assert "Reject: asked to reject" in out
+    code, _out, err = await events_command(settings, "show", "no-such-delivery")
+    assert code == 1
+    assert "no archived event" in err
