@@ -120,9 +120,9 @@ async def replay(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         render.output(summary.to_json())
     else:
-        verb = "would send" if summary.dry_run else "sent"
+        sent = f"would send {summary.planned}" if summary.dry_run else f"sent {summary.sent}"
         render.line(
-            f"replay {summary.replay_id}: matched {summary.matched}, {verb} {summary.sent} "
+            f"replay {summary.replay_id}: matched {summary.matched}, {sent} "
             f"(handlers: {', '.join(summary.handlers) or 'none bound'})"
         )
     return EXIT_OK if summary.matched else EXIT_NOTHING

@@ -66,7 +66,7 @@ class HandlerFate:
             ("reason", self.reason),
         ):
             if value is not None:
-                found[key] = value.isoformat() if isinstance(value, datetime) else value
+                found[key] = _iso(value) if isinstance(value, datetime) else value
         return found
 
 
@@ -157,3 +157,7 @@ async def _dead_reason(
         if record.delivery_id == delivery_id:
             return f"{record.error_type}: {record.error_message}"
     return None  # replayed or purged from the dead queue since
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")

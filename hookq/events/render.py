@@ -59,6 +59,9 @@ def detail(found: Trace, privacy: Privacy) -> dict[str, Any]:
 
 
 def events_table(rows: Sequence[Mapping[str, Any]]) -> None:
+    if not rows:
+        stdout().print(cell("no archived event matches"))
+        return
     table = Table()
     for column in ("received at", "source", "event type", "delivery id"):
         table.add_column(column, overflow="fold")

@@ -54,8 +54,9 @@ class ReplayError(ValueError):
 @dataclass(frozen=True, slots=True)
 class ReplaySummary:
     replay_id: str
-    matched: int  # events the selection matched
+    matched: int  # events the selection matched (a provider's re-delivery counted once)
     sent: int  # copies confirmed by the broker in this replay, before a resume included
+    planned: int  # copies to send in all: one per event per target handler bound to it
     handlers: tuple[str, ...]
     dry_run: bool = False
     resumed: bool = False
@@ -65,6 +66,7 @@ class ReplaySummary:
             "replay_id": self.replay_id,
             "matched": self.matched,
             "sent": self.sent,
+            "planned": self.planned,
             "handlers": list(self.handlers),
             "dry_run": self.dry_run,
             "resumed": self.resumed,
@@ -128,14 +130,16 @@ async def replay(
         sends = [(event, h) for event in todo for h in _targets(event, patterns)]
         targets = tuple(sorted(patterns))
         if dry_run:
-            return ReplaySummary(replay_id, len(todo), 0, targets, dry_run=True)
+            return ReplaySummary(replay_id, len(todo), 0, len(sends), targets, dry_run=True)
         key = names.replay_checkpoint(replay_id)
         if not resumed:
             await client.hset(key, mapping=checkpoint.fields())
             await client.pexpire(key, round(settings.dedupe_ttl * 1000))
         pending = [(e, h) for e, h in sends if e.offset > checkpoint.done_offset]
         await _send(connection, client, names, key, replay_id, checkpoint, pending, rate, progress)
-    return ReplaySummary(replay_id, len(todo), checkpoint.sent, targets, resumed=resumed)
+    return ReplaySummary(
+        replay_id, len(todo), checkpoint.sent, len(sends), targets, resumed=resumed
+    )
 
 
 async def _checkpoint(
@@ -174,14 +178,18 @@ async def _patterns(
 async def _matched(
     connection: AbstractConnection, names: Names, checkpoint: Checkpoint, privacy: Privacy
 ) -> list[ArchivedEvent]:
-    """The replay's events: those selected up to its end offset (the newest ``limit``)."""
+    """The replay's events: those selected up to its end offset (the newest ``limit``), each
+    once: a provider's re-delivery of an event is another archived copy of it."""
     found: list[ArchivedEvent] = []
+    seen: set[tuple[str, str]] = set()
     if checkpoint.end_offset < 0:
         return found
     async for event in selected(connection, names, checkpoint.selection, privacy):
         if event.offset > checkpoint.end_offset:
             break
-        found.append(event)
+        if (event.source, event.delivery_id) not in seen:
+            seen.add((event.source, event.delivery_id))
+            found.append(event)
     limit = checkpoint.selection.limit
     return found[-limit:] if limit else found
 

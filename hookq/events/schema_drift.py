@@ -8,6 +8,7 @@ path; a list's items share their list's path (``payload.items.sku``). Under a fi
 mapping or ``Any`` everything is declared. Only the topmost undeclared path is reported: a new
 object ``a.b`` is one row, not one per key inside it. An event of an unknown type is one row
 (``unknown_event_type``): its fields are only checked against the envelope, which says little.
+A source that types no event (Standard Webhooks: any type, one envelope) has no drift.
 """
 
 from __future__ import annotations
@@ -66,8 +67,8 @@ async def drift(
     async with await archive.connect(settings.amqp_url, "drift") as connection:
         async for event in selected(connection, names, selection, privacy):
             kind = sources.get(event.source)
-            if kind is None:
-                continue
+            if kind is None or not kind.events:
+                continue  # a source without typed events (Standard Webhooks): nothing to drift from
             model = kind.events.get(event.event_type)
             if model is None:
                 _count(found, (event.source, event.event_type, None), event.received_at)

@@ -79,7 +79,12 @@ async def test_replay_runs_the_window_once_more_in_one_handler_even_when_killed(
 
     # Dry run: counts, sends nothing.
     dry = await replay(settings, window, ["target"], dry_run=True)
-    assert (dry.matched, dry.sent, dry.dry_run) == (len(matching), 0, True)
+    assert (dry.matched, dry.sent, dry.planned, dry.dry_run) == (
+        len(matching),
+        0,
+        len(matching),
+        True,
+    )
 
     summary = await replay(settings, window, ["target"])
     assert (summary.matched, summary.sent) == (len(matching), len(matching))
@@ -140,7 +145,7 @@ async def test_replay_runs_the_window_once_more_in_one_handler_even_when_killed(
         settings, "replay", "--handler", "target", *args, "--dry-run"
     )
     assert code == 0
-    assert f"matched {len(matching)}, would send 0" in out
+    assert f"matched {len(matching)}, would send {len(matching)}" in out
     await asyncio.sleep(0.5)
     assert target == once_more + Counter(matching)
 
