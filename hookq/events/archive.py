@@ -92,20 +92,15 @@ async def read(
     names: Names,
     since: datetime | None = None,
     until: datetime | None = None,
-    after_offset: int | None = None,
 ) -> AsyncIterator[ArchivedEvent]:
     """The archived events from ``since`` (or the first kept) to the stream's end as it is now,
-    in stream order; ``after_offset``: only those after it. Stops early past ``until``."""
+    in stream order. Stops early past ``until``."""
     if await queue_state(connection, names.archive_stream) is None:
         raise ArchiveMissing(f"no archive stream {names.archive_stream!r}")
     end = await last_offset(connection, names)
-    if end is None or (after_offset is not None and after_offset >= end):
+    if end is None:
         return
-    start: Any = "first"
-    if after_offset is not None:
-        start = after_offset + 1
-    elif since is not None:
-        start = since - SEEK_MARGIN
+    start: Any = since - SEEK_MARGIN if since is not None else "first"
     stop_at = int(until.timestamp()) + PAST_UNTIL if until is not None else None
     async for message in _messages(connection, names.archive_stream, start):
         headers = message.header.properties.headers or {}
@@ -114,8 +109,6 @@ async def read(
             offset = headers.get("x-stream-offset")
             if isinstance(offset, int) and offset >= end:
                 return
-            continue
-        if after_offset is not None and event.offset <= after_offset:
             continue
         if stop_at is not None and event.received_at.timestamp() > stop_at:
             return

@@ -20,11 +20,10 @@ async def selected(
     names: Names,
     selection: Selection,
     privacy: Privacy,
-    after_offset: int | None = None,
 ) -> AsyncIterator[ArchivedEvent]:
     """Every archived event the selection matches (``limit`` aside), in stream order."""
     matches = matcher(selection, privacy)
-    events = archive.read(connection, names, selection.since, selection.until, after_offset)
+    events = archive.read(connection, names, selection.since, selection.until)
     async for event in events:
         at = int(event.received_at.timestamp())
         if matches(event.source, event.event_type, event.delivery_id, at, event.body):
