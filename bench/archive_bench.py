@@ -98,8 +98,8 @@ async def _ingress(ctx: BenchContext) -> list[Row]:
 
 
 async def _listing(ctx: BenchContext) -> Row:
-    window = WINDOW_EVENTS if ctx.seconds > 1 else WINDOW_EVENTS // 20  # --quick: 5,000
-    older = OLDER_EVENTS if ctx.seconds > 1 else OLDER_EVENTS // 20
+    window = WINDOW_EVENTS if ctx.seconds > 1 else WINDOW_EVENTS // 50  # --quick: 2,000
+    older = OLDER_EVENTS if ctx.seconds > 1 else OLDER_EVENTS // 50
     now = time.time()
     connection = await aio_pika.connect(ctx.amqp_url)
     async with connection:
