@@ -30,7 +30,7 @@ from bench.report import Row, ms, rate, ratio
 from hookq.events import Selection, search
 from hookq.message import event_headers
 from hookq.settings import Settings
-from hookq.topology import ArchiveRetention, declare_archive, declare_exchanges
+from hookq.topology import ArchiveRetention, Names, declare_archive, declare_exchanges
 
 TARGET_RATIO = 0.9
 WINDOW_EVENTS = 100_000
@@ -39,9 +39,7 @@ BATCH = 1000  # publishes awaiting confirms at once while filling the archive
 
 
 async def run_archive(ctx: BenchContext) -> list[Row]:
-    # Listed first: the window then holds only the events put there for it.
-    listing = await _listing(ctx)
-    return [*await _ingress(ctx), listing]
+    return [*await _ingress(ctx), await _listing(ctx)]
 
 
 async def _ingress(ctx: BenchContext) -> list[Row]:
@@ -98,24 +96,30 @@ async def _ingress(ctx: BenchContext) -> list[Row]:
 
 
 async def _listing(ctx: BenchContext) -> Row:
+    # A namespace of its own (deleted at the end of the run): the window then holds only the
+    # events put there for it, whatever the ingress parts archived in the run's namespace.
+    names = Names(f"{ctx.names.namespace}-list")
+
+    async def delete(ctx: BenchContext) -> None:
+        await broker.cleanup(ctx.amqp_url, ctx.redis_url, names, [names.archive_stream])
+
+    ctx.cleanups.append(delete)
     window = WINDOW_EVENTS if ctx.seconds > 1 else WINDOW_EVENTS // 50  # --quick: 2,000
     older = OLDER_EVENTS if ctx.seconds > 1 else OLDER_EVENTS // 50
     now = time.time()
     connection = await aio_pika.connect(ctx.amqp_url)
     async with connection:
-        await declare_archive(connection, ctx.names, ArchiveRetention("7D", None, None))
+        await declare_archive(connection, names, ArchiveRetention("7D", None, None))
         channel = await connection.channel(publisher_confirms=True)
         times = [now - 3 * 3600 + i * 3600 / older for i in range(older)]
         times += [now - 3600 + 60 + i * (3600 - 120) / window for i in range(window)]
         started_at = time.monotonic()
         for start in range(0, len(times), BATCH):
             await asyncio.gather(
-                *(_append(channel, ctx, at) for at in times[start : start + BATCH])
+                *(_append(channel, names, at) for at in times[start : start + BATCH])
             )
         filled = time.monotonic() - started_at
-    settings = Settings(
-        amqp_url=ctx.amqp_url, redis_url=ctx.redis_url, namespace=ctx.names.namespace
-    )
+    settings = Settings(amqp_url=ctx.amqp_url, redis_url=ctx.redis_url, namespace=names.namespace)
     # The hour before the fill began: filling takes a minute or more on a loaded machine.
     since = datetime.fromtimestamp(now, UTC) - timedelta(hours=1)
     started_at = time.monotonic()
@@ -133,7 +137,7 @@ async def _listing(ctx: BenchContext) -> Row:
     )
 
 
-async def _append(channel: aio_pika.abc.AbstractChannel, ctx: BenchContext, at: float) -> None:
+async def _append(channel: aio_pika.abc.AbstractChannel, names: Names, at: float) -> None:
     delivery_id = uuid.uuid4().hex
     body = (
         b'{"type":"thread.chat_sent","id":"%s","payload":{"note":"bench"}}' % delivery_id.encode()
@@ -144,4 +148,4 @@ async def _append(channel: aio_pika.abc.AbstractChannel, ctx: BenchContext, at: 
         content_type="application/json",
         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
     )
-    await channel.default_exchange.publish(message, routing_key=ctx.names.archive_stream)
+    await channel.default_exchange.publish(message, routing_key=names.archive_stream)
