@@ -15,6 +15,7 @@ from hookq.events.archive import ArchiveMissing
 from hookq.settings import Settings, SettingsError, load_settings
 from hookq.topology import Names, declare_handler, queue_state
 from tests.conftest import LIVECHAT_SECRET
+from tests.events.support import events_command
 from tests.ingress import signing
 from tests.ingress.test_ingress import LIVECHAT_FIXTURES, drain, post, running_ingress
 
@@ -61,6 +62,9 @@ async def test_archive_off_publishes_as_before(
     assert [m.body for m in await drain(unrouted)] == [request[0]]
     with pytest.raises(ArchiveMissing):
         await search(off, Selection())
+    code, _out, err = await events_command(off, "list")
+    assert code == 2
+    assert "HOOKQ_ARCHIVE on" in err
 
 
 @pytest.mark.parametrize("age", ["7d", "0D", "7", "1w", " 7D"])
