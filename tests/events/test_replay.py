@@ -149,6 +149,21 @@ async def test_replay_runs_the_window_once_more_in_one_handler_even_when_killed(
     await asyncio.sleep(0.5)
     assert target == once_more + Counter(matching)
 
+    # --all-handlers: one event to every handler bound to it, once more each.
+    chosen = matching[0]
+    code, out, err = await events_command(
+        settings, "replay", "--all-handlers", "--id", chosen, "--yes", "--json"
+    )
+    assert code == 0, err
+    assert json.loads(out) | {"replay_id": ""} == json.loads(out) | {
+        "replay_id": "",
+        "matched": 1,
+        "sent": 2,
+        "handlers": ["bystander", "target"],
+    }
+    await settled(target, once_more + Counter(matching) + Counter([chosen]))
+    assert bystander == standard + Counter([chosen])
+
 
 def _iso(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).isoformat()
