@@ -34,6 +34,7 @@ from hookq.topology import Names
 PART_FUNCTIONS = {
     "validation": "bench.validation_part:run_validation",
     "ingress": "bench.ingress_bench:run_ingress",
+    "archive": "bench.archive_bench:run_archive",
     "worker": "bench.worker_bench:run_worker",
     "e2e": "bench.e2e:run_e2e",
     "tracing": "bench.tracing_bench:run_tracing",

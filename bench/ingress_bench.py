@@ -4,6 +4,9 @@ Both servers run at once as their own processes in the run's namespace and publi
 same exchange, whose unrouted keeper queue takes every message (no handler is bound, so the
 broker does the same work for both). wrk drives each in turn with the same requests at the
 same concurrency; the keeper queue is purged between runs so each starts from the same state.
+The ingress runs with the event archive off (``HOOKQ_ARCHIVE=off``), so that the broker does the
+same work for both; what the archive costs is the ``archive`` part's measure
+(``bench.archive_bench``).
 """
 
 from __future__ import annotations
@@ -77,7 +80,9 @@ async def run_ingress(ctx: BenchContext) -> list[Row]:
     async with connection:
         await declare_exchanges(await connection.channel(), ctx.names)
         hookq_port, ceiling_port = free_port(), free_port()
-        hookq_env = child_env(ctx.hookq_env(HOOKQ_INGRESS_PORT=str(hookq_port)))
+        hookq_env = child_env(
+            ctx.hookq_env(HOOKQ_INGRESS_PORT=str(hookq_port), HOOKQ_ARCHIVE="off")
+        )
         ceiling_cmd = python_module(
             "bench.ceilings",
             "publisher",

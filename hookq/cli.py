@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "hookq.destinations.cli",
     "hookq.worker.cli",
     "hookq.dlq.cli",
+    "hookq.events.cli",
     "hookq.console.cli",
     "hookq.db.cli",
 )

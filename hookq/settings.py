@@ -107,6 +107,23 @@ class Settings(BaseSettings):
     # HTTP destinations (hookq.destinations): a TOML file of [[destination]] tables, each a
     # handler forwarding its events to a URL. None: no destination.
     destinations_file: str | None = None
+    # Event archive (hookq.events, issue 14): every accepted event also kept in the stream
+    # <namespace>.archive, routed by the ingress's one confirmed publish. The retention
+    # arguments are fixed when the stream is first declared; change them later with a policy
+    # (docs/operators.md, "The event archive").
+    archive: bool = True  # HOOKQ_ARCHIVE=off: the ingress publishes as it did before
+    archive_max_age: str = Field("7D", description="RabbitMQ's x-max-age: 7D, 12h, 30m, 90s")
+    archive_max_bytes: int | None = Field(None, ge=1, description="the stream's size bound")
+    # Size of one stream segment file: retention drops whole segments, so small ones (tests)
+    # trim close to the bound. None: RabbitMQ's default (500 MB).
+    archive_segment_bytes: int | None = Field(None, ge=4096)
+
+    @field_validator("archive_max_age")
+    @classmethod
+    def _rabbitmq_age(cls, value: str) -> str:
+        if not re.fullmatch(r"[1-9][0-9]*[YMDhms]", value):
+            raise ValueError("a number and a unit, as RabbitMQ reads it: Y, M, D, h, m or s")
+        return value
 
     # Logs
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

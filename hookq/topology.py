@@ -14,6 +14,13 @@ Nothing else spells these names. The shape, with ``ns`` the namespace setting (`
   operator browses goes back to its own place.
 - ``ns.direct`` (direct): the route by which the broker dead-letters into a named queue;
   every handler, retry and dead queue is bound to it under its own name.
+- ``ns.ingress`` (fanout) and ``ns.archive`` (a stream), when the archive is on
+  (``HOOKQ_ARCHIVE``, ``hookq.events``): the ingress publishes to ``ns.ingress``, which routes
+  each event to the archive stream and, by an exchange-to-exchange binding, to ``ns.events``
+  with its routing key. One confirmed publish reaches both. The stream is not bound to
+  ``ns.events`` itself: bound there with ``#`` it would route every event, and ``ns.events``'s
+  alternate exchange (the unrouted keeper) would never fire; RabbitMQ applies an alternate
+  exchange per exchange, so ``ns.events`` still sends what no handler takes to ``ns.unrouted``.
 - ``ns.handlers.declared``: a stream, the record of what each handler declared (its origin and
   patterns, ``hookq.declarations``). No handler's queue can take this name: a handler's names
   end in its own name, ``.retry.<delay>`` or ``.dead``.
@@ -38,7 +45,7 @@ from aio_pika.abc import (
 )
 
 HANDLER_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
-RESERVED_HANDLER_NAMES = frozenset({"events", "unrouted", "direct"})
+RESERVED_HANDLER_NAMES = frozenset({"events", "unrouted", "direct", "ingress", "archive"})
 
 
 def format_delay(seconds: float) -> str:
@@ -80,8 +87,20 @@ class Names:
         return f"{self.namespace}.{handler}.dead"
 
     @property
+    def ingress_exchange(self) -> str:
+        return f"{self.namespace}.ingress"
+
+    @property
+    def archive_stream(self) -> str:
+        return f"{self.namespace}.archive"
+
+    @property
     def declarations_stream(self) -> str:
         return f"{self.namespace}.handlers.declared"
+
+    def replay_checkpoint(self, replay_id: str) -> str:
+        """The Redis hash of an archive replay's progress (``hookq.events.replaying``)."""
+        return self.redis_key("archive-replay", replay_id)
 
     def redis_key(self, *parts: str) -> str:
         return ":".join((self.namespace, *parts))
@@ -195,6 +214,50 @@ async def declare_handler(
         )
         await tier.bind(direct, routing_key=tier_name)
     return main
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveRetention:
+    """The archive stream's arguments, fixed when it is first declared (a policy changes them
+    later: docs/operators.md)."""
+
+    max_age: str  # RabbitMQ's syntax: 7D, 12h, 30m, 90s
+    max_bytes: int | None
+    segment_bytes: int | None
+
+    def arguments(self) -> dict[str, FieldValue]:
+        arguments: dict[str, FieldValue] = {"x-queue-type": "stream", "x-max-age": self.max_age}
+        if self.max_bytes is not None:
+            arguments["x-max-length-bytes"] = self.max_bytes
+        if self.segment_bytes is not None:
+            arguments["x-stream-max-segment-size-bytes"] = self.segment_bytes
+        return arguments
+
+
+async def declare_archive(
+    connection: AbstractConnection, names: Names, retention: ArchiveRetention
+) -> None:
+    """The ingress exchange routing to the archive stream and to the events exchange.
+    Idempotent; on a channel of its own. A stream that exists already is left as it is: its
+    arguments were fixed when it was declared, and declaring it again with others would fail (a
+    channel error) for every ingress started after a retention setting changed."""
+    exists = await queue_state(connection, names.archive_stream) is not None
+    channel = await connection.channel()
+    try:
+        events, _direct = await declare_exchanges(channel, names)
+        ingress = await channel.declare_exchange(
+            names.ingress_exchange, ExchangeType.FANOUT, durable=True
+        )
+        if exists:
+            archive = await channel.get_queue(names.archive_stream, ensure=False)
+        else:
+            archive = await channel.declare_queue(
+                names.archive_stream, durable=True, arguments=retention.arguments()
+            )
+        await archive.bind(ingress)
+        await events.bind(ingress)
+    finally:
+        await channel.close()
 
 
 async def declare_declarations_stream(channel: AbstractChannel, names: Names) -> AbstractQueue:

@@ -215,6 +215,9 @@ class InboxClaim:
     async def release(self) -> None:
         await self._end(rollback=True)
 
+    async def retrying(self, attempt: int, due: float) -> None:
+        await self.release()  # the inbox keeps no note of a retry: the row stays unclaimed
+
     async def close(self) -> None:
         await self._end(rollback=True)
 

@@ -1,5 +1,9 @@
 """Confirmed publishing to ``<ns>.events`` over a few long-lived channels.
 
+With the archive on (``HOOKQ_ARCHIVE``, the default) the publish goes to ``<ns>.ingress``
+instead, which routes it to the archive stream and on to ``<ns>.events`` (``hookq.topology``):
+the same one publish and confirm, and the confirm covers the archive too.
+
 The ingress answers 2xx only after ``publish`` returned: the broker confirmed the message (and
 routed it, to a handler's queue or to the unrouted keeper). Anything else raises
 ``BrokerUnavailable`` and the ingress answers 503, so the provider retries. The publish itself
@@ -24,7 +28,7 @@ from hookq.ingress.confirms import ConfirmedPublisher, NotConfirmed, supports
 from hookq.message import event_headers
 from hookq.settings import Settings
 from hookq.sources.base import Accepted
-from hookq.topology import Names, declare_exchanges
+from hookq.topology import ArchiveRetention, Names, declare_archive, declare_exchanges
 
 log = structlog.get_logger("hookq.ingress.publisher")
 
@@ -51,6 +55,16 @@ class Publisher:
         self._sequence = itertools.count()
         self._connecting: asyncio.Task[None] | None = None
         self._confirmed: ConfirmedPublisher | None = None  # set on connect (ingress.confirms)
+        self._archive = (
+            ArchiveRetention(
+                settings.archive_max_age,
+                settings.archive_max_bytes,
+                settings.archive_segment_bytes,
+            )
+            if settings.archive
+            else None
+        )
+        self._exchange = names.ingress_exchange if settings.archive else names.events_exchange
 
     async def start(self) -> None:
         """Connect in the background: the ingress serves (503s) while the broker is away."""
@@ -95,6 +109,8 @@ class Publisher:
 
     async def _open_channels(self, connection: AbstractRobustConnection) -> None:
         channels: list[AbstractChannel] = []
+        if self._archive is not None:
+            await declare_archive(connection, self._names, self._archive)
         for _ in range(self._channel_count):
             channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
             await declare_exchanges(channel, self._names)
@@ -144,7 +160,7 @@ class Publisher:
             message_id=f"{self._id_prefix}{next(self._sequence):x}",
             headers=headers,
         )
-        exchange, routing_key = self._names.events_exchange, f"{source}.{accepted.event_type}"
+        exchange, routing_key = self._exchange, f"{source}.{accepted.event_type}"
         try:
             # A robust channel's underlay waits while its connection reconnects; we found it
             # connected and nothing was awaited since, so this returns at once.

@@ -217,6 +217,9 @@ class _Granted:
     async def release(self) -> None:
         return None
 
+    async def retrying(self, attempt: int, due: float) -> None:
+        return None
+
     async def close(self) -> None:
         return None
 

@@ -3,7 +3,9 @@
 The key names the handler, the source, the event type, the replay generation (``0`` for what
 the provider sent; an operator's replay id for a replayed run, so that a replay runs the event
 once more, and once only however it is interrupted) and the delivery id. Its value is a claim
-(``<message id> <token>``, with a lease), the done mark or the dead mark.
+(``<message id> <token>``, with a lease), the done mark, the dead mark, or the retry note
+(``retry <attempt> <due, Unix ms>``: free to claim, it tells ``hookq events show`` that the
+event waits in a delay tier for that attempt).
 Every transition is one Lua script, so no check-then-set race lets two workers run one event:
 
 - ``claim``: set-if-absent with a lease; otherwise say who holds it. The token makes a claim
@@ -13,7 +15,8 @@ Every transition is one Lua script, so no check-then-set race lets two workers r
 - ``mark_done``: replace our claim by the done mark (kept ``dedupe_ttl``).
 - ``mark_dead``: replace our claim by the dead mark (kept as long): the provider's next retry
   of an event that ended dead is a duplicate, not another dead letter.
-- ``release``: delete our claim, so a retry or a replay can claim it.
+- ``release``: delete our claim, so a redelivery or a replay can claim it.
+- ``retrying``: replace our claim by the retry note, which any claim takes over.
 
 Each script is idempotent for its caller, so the gate (``worker.redis_gate``) can safely run it
 again when Redis dropped the reply.
@@ -57,7 +60,7 @@ DEAD = "dead"
 _CLAIM = BatchScript(
     """
 local value = redis.call('GET', key)
-if not value then
+if not value or string.sub(value, 1, 6) == 'retry ' then
   redis.call('SET', key, argv(1), 'PX', argv(2))
   return {1, 0}
 end
@@ -106,6 +109,34 @@ return {0}
 """,
     args=1,
 )
+
+
+# Kept as long as a done mark: it is replaced when the retry claims the key.
+_RETRYING = BatchScript(
+    """
+if redis.call('GET', key) == argv(1) then
+  redis.call('SET', key, argv(2), 'PX', argv(3))
+  return {1}
+end
+return {0}
+""",
+    args=3,
+)
+
+RETRY_NOTE = "retry"
+
+
+def retry_note(attempt: int, due: float) -> str:
+    """The retry note's value: the attempt the retry is for, when it is due (Unix ms)."""
+    return f"{RETRY_NOTE} {attempt} {round(due * 1000)}"
+
+
+def read_retry_note(value: str) -> tuple[int, float] | None:
+    """``(attempt, due)`` of a retry note; None for any other value."""
+    parts = value.split(" ")
+    if len(parts) != 3 or parts[0] != RETRY_NOTE or not all(p.isdigit() for p in parts[1:]):
+        return None
+    return int(parts[1]), int(parts[2]) / 1000
 
 
 class ClaimState(enum.Enum):
@@ -167,6 +198,10 @@ class Dedupe:
     async def release(self, claim: Claim) -> None:
         await self._gate.run(lambda: self._batch.call(_RELEASE, claim.key, (claim.value,)))
 
+    async def retrying(self, claim: Claim, attempt: int, due: float) -> None:
+        args = (claim.value, retry_note(attempt, due), self._done_ms)
+        await self._gate.run(lambda: self._batch.call(_RETRYING, claim.key, args))
+
     async def close(self) -> None:
         await self._batch.close()
 
@@ -199,6 +234,10 @@ class RedisClaim:
     async def release(self) -> None:
         self._ended = True
         await self._dedupe.release(self._claim)
+
+    async def retrying(self, attempt: int, due: float) -> None:
+        self._ended = True
+        await self._dedupe.retrying(self._claim, attempt, due)
 
     async def close(self) -> None:
         return None  # holds nothing but the key, which its lease frees

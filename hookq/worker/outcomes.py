@@ -140,6 +140,10 @@ class Claim(Protocol):
     async def release(self) -> None:
         """Give the claim up, so that a retry or a redelivery can claim it."""
 
+    async def retrying(self, attempt: int, due: float) -> None:
+        """Give the claim up for a retry of run ``attempt`` due at ``due`` (Unix seconds),
+        leaving a note of it where the store can keep one (``hookq events show`` reads it)."""
+
     async def close(self) -> None:
         """Return what the claim holds (a connection), whatever happened: called once the
         message ended, a no-op when ``done``, ``dead`` or ``release`` did it."""
@@ -219,9 +223,9 @@ class Settler:
         assert ending.failure is not None
         # Released before the copy is published: the copy (a message of its own) must find the
         # key free, or it would be taken for a duplicate of a delivery in flight.
-        if claim is not None:
-            await claim.release()
         now = time.time()
+        if claim is not None:
+            await claim.retrying(attempt + 1 if ending.counts else attempt, now + ending.delay)
         headers = (
             retried(message.headers, self._spec.name, attempt, ending.failure, now)
             if ending.counts

@@ -34,6 +34,10 @@ EXPECTED_ROWS = [
     ("ingress livechat", "latency"),
     ("ingress livechat", "CPU per request"),
     ("memory", "ingress peak RSS under wrk"),
+    ("archive", "ingress requests/s, archive on vs off"),
+    ("archive", "ingress latency"),
+    ("archive", "RabbitMQ CPU per request"),
+    ("archive", "list a 1-hour window"),
     ("worker", "events/s"),
     ("memory", "worker peak RSS draining"),
     ("end to end", "HTTP request to handler call"),
@@ -97,5 +101,5 @@ def test_quick_bench_prints_every_row(tmp_path: Path, amqp_url: str, redis_url: 
 
 def test_parts_run_in_their_fixed_order_whatever_the_order_asked() -> None:
     # The worker part binds the events the ingress part counts in its unrouted keeper.
-    asked = parse_args(["--parts", "tracing,e2e,worker,ingress"]).parts
-    assert asked == ["ingress", "worker", "e2e", "tracing"]
+    asked = parse_args(["--parts", "tracing,e2e,worker,archive,ingress"]).parts
+    assert asked == ["ingress", "archive", "worker", "e2e", "tracing"]

@@ -28,8 +28,10 @@ SUBCOMMANDS = {
     "dlq",
     "db",
     "console",
+    "events",
 }
 DLQ_COMMANDS = ("stats", "list", "show", "replay", "purge")
+EVENTS_COMMANDS = ("list", "show", "replay", "drift")
 
 # What the commands run, never needed to print help: the broker and HTTP clients, the event
 # models and settings (pydantic), the tables (rich) and the logger (structlog).
@@ -40,6 +42,7 @@ HEAVY = (
     *("hookq.ingress.server", "hookq.dlq.commands", "hookq.send.sender", "hookq.testing.signing"),
     *("jinja2", "itsdangerous", "hookq.console.app", "hookq.console.server"),
     *("asyncpg", "hookq.inbox"),
+    *("hookq.events.commands", "hookq.events.archive", "hookq.events.replaying"),
 )
 PARSE_ONLY = [
     ["--help"],
@@ -48,6 +51,7 @@ PARSE_ONLY = [
     *(["dlq", command, "--help"] for command in DLQ_COMMANDS),
     *(["db", command, "--help"] for command in ("migrate", "status")),
     *(["destinations", command, "--help"] for command in ("list", "enable", "reset", "check")),
+    *(["events", command, "--help"] for command in EVENTS_COMMANDS),
     ["no-such-command"],
     ["worker", "--prefetch", "many"],
 ]
