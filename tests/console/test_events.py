@@ -36,7 +36,7 @@ def orders(ids: list[str], event_type: str = EVENT_TYPE) -> list[Sample]:
 
 async def runs(redis_client: aioredis.Redis, names: Names) -> dict[str, int]:
     effects = await redis_client.hgetall(Switch(names).effects)
-    return {k.decode(): int(v) for k, v in effects.items()}
+    return {k.decode() if isinstance(k, bytes) else k: int(v) for k, v in effects.items()}
 
 
 async def archive_and_run(
