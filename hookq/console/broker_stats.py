@@ -88,6 +88,12 @@ class BrokerApi:
             found: Mapping[str, Any] = await response.json()
             return found
 
+    async def messages(self, queue: str) -> int | None:
+        """The messages a queue holds (a stream's included); None if the broker has no such
+        queue."""
+        record = await self.queue(queue)
+        return None if record is None else int(record.get("messages") or 0)
+
     async def counts(self, queue: str) -> ApiCounts | None:
         record = await self.queue(queue)
         if record is None:

@@ -14,7 +14,7 @@ import contextlib
 import math
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -41,8 +41,6 @@ from hookq.topology import Names
 log = structlog.get_logger("hookq.console")
 
 T = TypeVar("T")
-# Reads how many events the archive holds (hookq.events); None until it is wired in.
-ArchiveProbe = Callable[[AbstractRobustConnection], Awaitable[int | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +77,6 @@ class Sampler:
         self._connection: AbstractRobustConnection | None = None
         self._http: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
-        self.archive_probe: ArchiveProbe | None = None
 
     @property
     def handlers(self) -> list[str]:
@@ -127,8 +124,10 @@ class Sampler:
         if url := self._settings.console_ingress_metrics_url:
             ingress = await self._guard(ingress_stats.scrape(self._http, url), problems, "ingress")
         archive = None
-        if self.archive_probe is not None:
-            archive = await self._guard(self.archive_probe(self._connection), problems, "archive")
+        if api is not None and self._settings.archive:
+            # AMQP counts no stream's messages (0): the management API does.
+            stream = self._names.archive_stream
+            archive = await self._guard(api.messages(stream), problems, "archive")
         return Sample(time.time(), handlers, unrouted, ingress, archive, tuple(problems))
 
     async def _handler(

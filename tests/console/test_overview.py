@@ -132,6 +132,8 @@ async def test_the_management_api_gives_in_flight_and_handled_counts() -> None:
 
     async def queue(request: web.Request) -> web.Response:
         seen.append(request.raw_path)
+        if request.match_info["name"] == "hookq.archive":  # a stream: AMQP would say 0
+            return web.json_response({"name": "hookq.archive", "type": "stream", "messages": 500})
         if request.match_info["name"] != "hookq.metered":
             return web.json_response({"error": "Object Not Found"}, status=404)
         return web.json_response(
@@ -155,11 +157,13 @@ async def test_the_management_api_gives_in_flight_and_handled_counts() -> None:
             api = BrokerApi(f"http://127.0.0.1:{port}", vhost, http)
             counts = await api.counts("hookq.metered")
             missing = await api.counts("hookq.gone")
+            archived, no_archive = await api.messages("hookq.archive"), await api.messages("x")
     finally:
         await runner.cleanup()
     assert counts is not None
     assert (counts.in_flight, counts.acked) == (7, 1250)
     assert missing is None
+    assert (archived, no_archive) == (500, None)
     assert seen[0] == "/api/queues/%2F/hookq.metered"
     assert vhost_of("amqp://u:p@h/my%2Fvhost") == "my/vhost"
 
