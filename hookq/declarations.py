@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aio_pika
+import aiormq
 import orjson
 import structlog
 from aio_pika.abc import AbstractConnection
@@ -57,6 +58,8 @@ log = structlog.get_logger("hookq.declarations")
 
 READ_PREFETCH = 500  # records a reader has in flight: a stream delivers only with a prefetch
 READ_TIMEOUT = 30.0  # seconds to read up to the marker (thousands of records take well under 1)
+STREAM_START_TRIES = 10  # a new stream's writer starts within a second or two, even under load
+STREAM_START_PAUSE = 0.5  # seconds between tries
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,11 +184,10 @@ async def declaring(
 
     On a connection of its own, closed after: a robust connection would re-declare the passive
     declarations and consumers of this one-off work after a reconnection."""
-    connection = await aio_pika.connect(
-        amqp_url, client_properties={"connection_name": connection_name}
+    connection, start = await _recorded(
+        amqp_url, connection_name, names, specs, adopt=adopt, deployed=deployed
     )
     async with connection:
-        start = await declare_start(connection, names, specs, adopt=adopt, deployed=deployed)
         yield
         for handler, patterns in start.stale.items():
             await unbind_stale(connection, names, specs[handler], patterns, start.dropped)
@@ -201,6 +203,39 @@ async def declaring(
                 last_declared=_iso(orphan.history.last.at),
                 patterns=sorted(orphan.history.bound),
             )
+
+
+async def _recorded(
+    amqp_url: str,
+    connection_name: str,
+    names: Names,
+    specs: Mapping[str, HandlerSpec],
+    *,
+    adopt: Collection[str],
+    deployed: Collection[str],
+) -> tuple[AbstractConnection, Start]:
+    """``declare_start`` on a connection of its own, tried again on a new one while the broker
+    closes it with INTERNAL_ERROR: RabbitMQ 3.10 answers so a publish to a stream declared a
+    moment ago whose writer has not started yet (``osiris_writer:write(none, ...)``, seen on a
+    loaded machine). Recording again is harmless: a handler's history keeps its first owner."""
+    for attempt in range(1, STREAM_START_TRIES + 1):
+        connection = await aio_pika.connect(
+            amqp_url, client_properties={"connection_name": connection_name}
+        )
+        try:
+            start = await declare_start(connection, names, specs, adopt=adopt, deployed=deployed)
+        except aiormq.exceptions.ConnectionInternalError:
+            await connection.close()
+            if attempt == STREAM_START_TRIES:
+                raise
+            log.info("declarations stream not ready yet: trying again", attempt=attempt)
+            await asyncio.sleep(STREAM_START_PAUSE)
+        except BaseException:
+            await connection.close()
+            raise
+        else:
+            return connection, start
+    raise AssertionError("unreachable")  # the last attempt returned or raised
 
 
 async def declare_start(

@@ -16,12 +16,15 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
+import aio_pika
+import aiormq
 import orjson
 import pytest
 from aio_pika.abc import AbstractChannel
 from structlog.contextvars import merge_contextvars
 from structlog.testing import capture_logs
 
+from hookq import declarations
 from hookq.declarations import Declaration, ForeignHandler, histories
 from hookq.handlers.api import HandlerContext, HandlerFunc, HandlerSpec
 from hookq.settings import Settings
@@ -269,3 +272,29 @@ def test_a_record_reads_back_as_written() -> None:
     assert Declaration.read(orjson.loads(declared.body())) == declared
     unbound = Declaration("h", "m:f", unbound=("p.#",))
     assert Declaration.read(orjson.loads(unbound.body())) == unbound
+
+
+async def test_a_stream_not_ready_yet_is_recorded_on_a_new_connection(
+    settings: Settings, names: Names, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # RabbitMQ 3.10 closes the connection with INTERNAL_ERROR for a publish to a stream whose
+    # writer has not started (seen under load): the record is made again on a new connection.
+    real = declarations.declare_start
+    calls: list[bool] = []
+
+    async def flaky_start(connection: Any, *args: Any, **kwargs: Any) -> declarations.Start:
+        calls.append(connection.is_closed)
+        if len(calls) == 1:
+            raise aiormq.exceptions.ConnectionInternalError("INTERNAL_ERROR")
+        return await real(connection, *args, **kwargs)
+
+    monkeypatch.setattr(declarations, "declare_start", flaky_start)
+    monkeypatch.setattr(declarations, "STREAM_START_PAUSE", 0.01)
+    spec = HandlerSpec("recorded", ("standard.#",), recorder([]))
+    async with declarations.declaring(settings.amqp_url, "test", names, {"recorded": spec}):
+        pass
+    assert calls == [False, False]  # each try on an open connection of its own
+    connection = await aio_pika.connect(settings.amqp_url)
+    async with connection:
+        recorded = await declarations.read(connection, names)
+    assert recorded["recorded"].owner == spec.origin
