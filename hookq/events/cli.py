@@ -38,6 +38,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
     show = _add(sub, "show", "show", "an event (masked) and its fate in each bound handler")
     show.add_argument("delivery_id", metavar="DELIVERY_ID")
+    show.add_argument(
+        "--since",
+        metavar="T",
+        help="read from T (a duration or ISO-8601 time) instead of the whole archive",
+    )
 
     replay = _add(sub, "replay", "replay", "run archived events once more in a handler")
     who = replay.add_mutually_exclusive_group()

@@ -56,7 +56,11 @@ async def list_(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def show(args: argparse.Namespace, settings: Settings) -> int:
-    found = await trace(settings, args.delivery_id)
+    try:
+        since = parse_time(args.since, datetime.now(UTC)) if args.since else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    found = await trace(settings, args.delivery_id, since=since)
     if found is None:
         if args.json:
             render.output(None)

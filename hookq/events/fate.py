@@ -77,14 +77,17 @@ class Trace:
     handlers: list[HandlerFate] = field(default_factory=list)
 
 
-async def trace(settings: Settings, delivery_id: str) -> Trace | None:
+async def trace(
+    settings: Settings, delivery_id: str, *, since: datetime | None = None
+) -> Trace | None:
     """The event with this delivery id and its fate in each handler bound to it now; None when
-    the archive holds no such event."""
+    the archive holds no such event. ``since``: read from then, not the whole archive (its
+    copies before then are not counted)."""
     names = Names(settings.namespace)
     async with await archive.connect(settings.amqp_url, "show") as connection:
         copies = [
             event
-            async for event in archive.read(connection, names)
+            async for event in archive.read(connection, names, since=since)
             if event.delivery_id == delivery_id
         ]
         if not copies:

@@ -178,6 +178,12 @@ async def test_show_tells_each_bound_handlers_fate(
     both = await fates("paid-1")
     assert (both["keeper"].state, both["counter"].state) == ("retrying", "done")
     assert await trace(settings, "no-such-delivery") is None
+    # From a time on: it reads from there (an hour later, nothing is found).
+    an_hour = timedelta(hours=1)
+    assert await trace(settings, "done-1", since=datetime.now(UTC) + an_hour) is None
+    from_before = await trace(settings, "done-1", since=datetime.now(UTC) - an_hour)
+    assert from_before is not None
+    assert from_before.deliveries == 2
 
     # The command: the --json shape, masked, and each handler's state.
     shown = hookq_events(settings, "show", "paid-1", "--json")
@@ -198,3 +204,6 @@ async def test_show_tells_each_bound_handlers_fate(
     code, _out, err = await events_command(settings, "show", "no-such-delivery")
     assert code == 1
     assert "no archived event" in err
+    code, _out, err = await events_command(settings, "show", "dead-1", "--since", "lately")
+    assert code == 2
+    assert "lately" in err

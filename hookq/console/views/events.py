@@ -26,7 +26,15 @@ from hookq.console.views.common import (
     redirect_with_notice,
     render,
 )
-from hookq.events import ArchiveMissing, ReplayError, Selection, replay, search, trace
+from hookq.events import (
+    ArchivedEvent,
+    ArchiveMissing,
+    ReplayError,
+    Selection,
+    replay,
+    search,
+    trace,
+)
 from hookq.events import render as shapes
 from hookq.events.selection import parse_time
 
@@ -102,7 +110,7 @@ async def _found(request: web.Request, selection: Selection) -> tuple[list[Any],
 async def events_page(request: web.Request) -> web.Response:
     query = _search_query(request)
     found, missing = await _found(request, selection_of(query))
-    rows = [shapes.row(event) | {"show": urlencode({"id": event.delivery_id})} for event in found]
+    rows = [shapes.row(event) | {"show": _show_query(event)} for event in found]
     return render(
         request,
         "events.html",
@@ -115,10 +123,20 @@ async def events_page(request: web.Request) -> web.Response:
     )
 
 
+def _show_query(event: ArchivedEvent) -> str:
+    # From its receipt: the trace reads from there, not the whole archive.
+    return urlencode({"id": event.delivery_id, "since": shapes.iso(event.received_at)})
+
+
 async def _trace(request: web.Request) -> dict[str, Any] | None:
     console = console_of(request)
+    since = _text(request.query, "since")
     try:
-        found = await trace(console.settings, field(request.query, "id"))
+        moment = parse_time(since, datetime.now(UTC)) if since else None
+    except ValueError as exc:
+        raise BadInput(f"since: {exc}") from None
+    try:
+        found = await trace(console.settings, field(request.query, "id"), since=moment)
     except ArchiveMissing:
         return None
     return None if found is None else shapes.detail(found, console.privacy)
