@@ -60,6 +60,10 @@ READ_PREFETCH = 500  # records a reader has in flight: a stream delivers only wi
 READ_TIMEOUT = 30.0  # seconds to read up to the marker (thousands of records take well under 1)
 STREAM_START_TRIES = 10  # a new stream's writer starts within a second or two, even under load
 STREAM_START_PAUSE = 0.5  # seconds between tries
+STREAM_NOT_READY = (
+    aiormq.exceptions.ConnectionInternalError,
+    aiormq.exceptions.ConnectionResourceError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,16 +219,19 @@ async def _recorded(
     deployed: Collection[str],
 ) -> tuple[AbstractConnection, Start]:
     """``declare_start`` on a connection of its own, tried again on a new one while the broker
-    closes it with INTERNAL_ERROR: RabbitMQ 3.10 answers so a publish to a stream declared a
-    moment ago whose writer has not started yet (``osiris_writer:write(none, ...)``, seen on a
-    loaded machine). Recording again is harmless: a handler's history keeps its first owner."""
+    closes it because the stream is not ready: RabbitMQ 3.10 answers a publish to a stream
+    declared a moment ago with INTERNAL_ERROR while its writer has not started
+    (``osiris_writer:write(none, ...)``), and with RESOURCE_ERROR "Stream not found" while
+    another worker's declaration of it is under way (both seen with workers starting together
+    on a loaded machine). Recording again is harmless: a handler's history keeps its first
+    owner."""
     for attempt in range(1, STREAM_START_TRIES + 1):
         connection = await aio_pika.connect(
             amqp_url, client_properties={"connection_name": connection_name}
         )
         try:
             start = await declare_start(connection, names, specs, adopt=adopt, deployed=deployed)
-        except aiormq.exceptions.ConnectionInternalError:
+        except STREAM_NOT_READY:
             await connection.close()
             if attempt == STREAM_START_TRIES:
                 raise

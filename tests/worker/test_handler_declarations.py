@@ -286,6 +286,8 @@ async def test_a_stream_not_ready_yet_is_recorded_on_a_new_connection(
         calls.append(connection.is_closed)
         if len(calls) == 1:
             raise aiormq.exceptions.ConnectionInternalError("INTERNAL_ERROR")
+        if len(calls) == 2:
+            raise aiormq.exceptions.ConnectionResourceError("RESOURCE_ERROR - Stream not found")
         return await real(connection, *args, **kwargs)
 
     monkeypatch.setattr(declarations, "declare_start", flaky_start)
@@ -293,7 +295,7 @@ async def test_a_stream_not_ready_yet_is_recorded_on_a_new_connection(
     spec = HandlerSpec("recorded", ("standard.#",), recorder([]))
     async with declarations.declaring(settings.amqp_url, "test", names, {"recorded": spec}):
         pass
-    assert calls == [False, False]  # each try on an open connection of its own
+    assert calls == [False, False, False]  # each try on an open connection of its own
     connection = await aio_pika.connect(settings.amqp_url)
     async with connection:
         recorded = await declarations.read(connection, names)
