@@ -42,6 +42,7 @@ import orjson
 import structlog
 from aio_pika.abc import AbstractConnection
 
+from hookq.amqp import connect
 from hookq.display import safe
 from hookq.handlers.api import HandlerSpec
 from hookq.settings import SettingsError
@@ -181,9 +182,7 @@ async def declaring(
 
     On a connection of its own, closed after: a robust connection would re-declare the passive
     declarations and consumers of this one-off work after a reconnection."""
-    connection = await aio_pika.connect(
-        amqp_url, client_properties={"connection_name": connection_name}
-    )
+    connection = await connect(amqp_url, connection_name)
     async with connection:
         start = await declare_start(connection, names, specs, adopt=adopt, deployed=deployed)
         yield
