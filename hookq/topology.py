@@ -33,6 +33,7 @@ from aio_pika.abc import (
     AbstractConnection,
     AbstractExchange,
     AbstractQueue,
+    AbstractRobustChannel,
     ExchangeType,
     FieldValue,
 )
@@ -136,6 +137,14 @@ def _quorum(names: Names, dead_letter_to: str) -> dict[str, FieldValue]:
     }
 
 
+def _once(channel: AbstractChannel) -> dict[str, bool]:
+    """For a classic queue: declared now, not again by a robust channel on each reconnection.
+    A classic queue lives on one node of a cluster; declaring it while that node is down fails
+    (NOT_FOUND: home node down) and would keep the robust channel, with the handler's consumer
+    or the ingress's publishing, from coming back on the live nodes (docs/guarantees.md)."""
+    return {"robust": False} if isinstance(channel, AbstractRobustChannel) else {}
+
+
 async def declare_exchanges(
     channel: AbstractChannel, names: Names
 ) -> tuple[AbstractExchange, AbstractExchange]:
@@ -144,7 +153,7 @@ async def declare_exchanges(
         names.unrouted_exchange, ExchangeType.FANOUT, durable=True
     )
     unrouted_queue = await channel.declare_queue(
-        names.unrouted_queue, durable=True, arguments={"x-queue-type": "classic"}
+        names.unrouted_queue, durable=True, arguments={"x-queue-type": "classic"}, **_once(channel)
     )
     await unrouted_queue.bind(unrouted)
     events = await channel.declare_exchange(
@@ -172,7 +181,7 @@ async def declare_handler(
     main_name, dead_name = names.handler_queue(handler), names.dead_queue(handler)
 
     dead = await channel.declare_queue(
-        dead_name, durable=True, arguments={"x-queue-type": "classic"}
+        dead_name, durable=True, arguments={"x-queue-type": "classic"}, **_once(channel)
     )
     await dead.bind(direct, routing_key=dead_name)
 
