@@ -6,6 +6,7 @@ stopped by the test, and removed when it ends. The shared broker (5672) is never
         cluster.leader("ns.handler")        # index of the node that leads a quorum queue
         cluster.kill(0)                     # SIGKILL the node's Erlang VM
         cluster.start_node(0)               # back, with its data: it rejoins the cluster
+        cluster.launch(0); cluster.wait_whole()  # the same, waited for later
         cluster.stop(1)                     # a clean shutdown (``rabbitmqctl stop``)
 
 Each node has its own ports (AMQP ``5700+n``, Erlang distribution ``25700+n``), data and logs
@@ -35,6 +36,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import psutil
 
@@ -85,7 +87,7 @@ class RabbitCluster:
         self, size: int = 3, prefix: str = "hookqc", first_port: int = 5701, root: Path = ROOT
     ) -> None:
         self.root = root
-        self.home = root / "home"
+        self.erlang_home = root / "home"
         self.nodes = [
             Node(
                 index=i,
@@ -106,26 +108,35 @@ class RabbitCluster:
 
     def start(self) -> None:
         """Every node at once (they find each other by their configured names), then wait
-        until each one runs and all of them form one cluster."""
+        until all of them run as one cluster."""
         self._remove_leftovers()
-        self.home.mkdir(parents=True)
-        cookie = self.home / ".erlang.cookie"
+        self.erlang_home.mkdir(parents=True)
+        cookie = self.erlang_home / ".erlang.cookie"
         cookie.write_text(secrets.token_hex(20))
         cookie.chmod(0o400)
         for node in self.nodes:
             self._configure(node)
+            self.launch(node.index)
+        self.wait_whole()
+
+    def launch(self, index: int) -> None:
+        """Start a stopped or killed node again, with its data, without waiting for it: it
+        rejoins the cluster (``wait_whole`` waits for it)."""
+        node = self.nodes[index]
+        if not node.alive():
             self._launch(node)
-        for node in self.nodes:
-            self._wait_started(node)
-        self.ctl(0, "await_online_nodes", str(len(self.nodes)), "--timeout", "60")
 
     def start_node(self, index: int) -> None:
-        """A stopped or killed node started again with its data: it rejoins the cluster."""
-        node = self.nodes[index]
-        if node.alive():
-            return
-        self._launch(node)
-        self._wait_started(node)
+        """``launch`` and wait until the node runs in the cluster again."""
+        self.launch(index)
+        self._wait_listening(self.nodes[index])
+        self.ctl(index, "await_startup", "--timeout", "60")
+
+    def wait_whole(self) -> None:
+        """Until every node listens and the cluster counts them all running."""
+        for node in self.nodes:
+            self._wait_listening(node)
+        self.ctl(0, "await_online_nodes", str(len(self.nodes)), "--timeout", "60")
 
     def kill(self, index: int) -> None:
         """SIGKILL the node's VM: no goodbye to clients or to the other nodes."""
@@ -192,19 +203,27 @@ class RabbitCluster:
     def quorum_queues(self, via: int | None = None) -> dict[str, tuple[int | None, list[int]]]:
         """Every quorum queue: (index of its leader or None, indexes of its members), asked of
         a running node."""
-        asked = via if via is not None else self.running()[0]
-        raw = self.ctl(
-            asked, "list_queues", "name", "type", "leader", "members", "--formatter", "json"
-        )
         found = {}
-        for queue in json.loads(raw):
-            if queue.get("type") != "quorum":
-                continue
-            found[queue["name"]] = (
-                self._index(queue.get("leader")),
-                sorted(i for m in queue.get("members") or [] if (i := self._index(m)) is not None),
-            )
+        for queue in self._queues(via, "leader", "members"):
+            if queue.get("type") == "quorum":
+                members = [self._index(member) for member in queue.get("members") or []]
+                leader = self._index(queue.get("leader"))
+                found[queue["name"]] = (leader, sorted(i for i in members if i is not None))
         return found
+
+    def home(self, classic_queue: str) -> int | None:
+        """The node a classic queue lives on (and is lost with)."""
+        for index in self.running():
+            local = self.ctl(index, "list_queues", "--local", "name", "--formatter", "json")
+            if any(queue["name"] == classic_queue for queue in json.loads(local)):
+                return index
+        return None
+
+    def _queues(self, via: int | None, *items: str) -> list[dict[str, Any]]:
+        asked = via if via is not None else self.running()[0]
+        raw = self.ctl(asked, "list_queues", "name", "type", *items, "--formatter", "json")
+        queues: list[dict[str, Any]] = json.loads(raw)
+        return queues
 
     def leader(self, queue: str) -> int | None:
         return self.quorum_queues().get(queue, (None, []))[0]
@@ -227,7 +246,7 @@ class RabbitCluster:
     def _env(self, node: Node | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RABBITMQ_", "ERL_"))}
         env.update(
-            HOME=str(self.home),  # its .erlang.cookie: shared by the nodes and rabbitmqctl
+            HOME=str(self.erlang_home),  # its .erlang.cookie: shared by the nodes and rabbitmqctl
             ERL_EPMD_ADDRESS="127.0.0.1",
             # Not the system's rabbitmq-env.conf (it names the shared node).
             RABBITMQ_CONF_ENV_FILE=str(self.root / "rabbitmq-env.conf"),
@@ -279,13 +298,13 @@ class RabbitCluster:
                 start_new_session=True,
             )
 
-    def _wait_started(self, node: Node) -> None:
+    def _wait_listening(self, node: Node) -> None:
+        # Its AMQP listener opens once the node has booted (and joined its cluster).
         deadline = time.monotonic() + START_TIMEOUT
         while not _port_open(node.amqp_port):
             if not node.alive() or time.monotonic() > deadline:
                 raise ClusterError(f"{node.name} did not start:\n{node.log_tail()}")
             time.sleep(0.25)
-        self.ctl(node.index, "await_startup", "--timeout", "60")
 
     def _remove_leftovers(self) -> None:
         for node in self.nodes:
