@@ -185,9 +185,19 @@ class RabbitCluster:
         """Indexes of the nodes whose process is up."""
         return [node.index for node in self.nodes if node.alive()]
 
-    def ctl(self, index: int, *args: str, timeout: float = 90.0) -> str:
+    def quorum_critical(self, index: int) -> bool:
+        """Stopping this node now would leave a quorum queue without a majority (its other
+        members not all online yet, e.g. a node restarted a moment ago still catching up): what
+        an operator checks before stopping a node (``rabbitmq-queues``)."""
+        try:
+            self.ctl(index, "check_if_node_is_quorum_critical", tool="rabbitmq-queues")
+        except ClusterError:
+            return True
+        return False
+
+    def ctl(self, index: int, *args: str, timeout: float = 90.0, tool: str = "rabbitmqctl") -> str:
         """``rabbitmqctl -n <node> args``: its output, or ``ClusterError`` with its error."""
-        command = [str(RABBITMQ_BIN / "rabbitmqctl"), "-q", "-n", self.nodes[index].name, *args]
+        command = [str(RABBITMQ_BIN / tool), "-q", "-n", self.nodes[index].name, *args]
         try:
             done = subprocess.run(
                 command, env=self._env(), capture_output=True, text=True, timeout=timeout
