@@ -90,7 +90,7 @@ class ClusterConnection(aio_pika.RobustConnection):
     aio-pika's robust connection reconnects to its one URL and has no hook for choosing it
     (mosquito/aio-pika#141): its reconnection loop makes every attempt through the private
     ``RobustConnection.__connect_transport``, which this class extends to aim at the next node
-    first. tests/test_amqp_nodes.py pins that: an aio-pika that renames it fails the tests."""
+    first. tests/hookq/test_amqp_nodes.py pins that: an aio-pika that renames it fails them."""
 
     def __init__(self, nodes: Sequence[str], first: int = 0, **kwargs: Any) -> None:
         self.nodes = tuple(URL(node) for node in nodes)
