@@ -54,7 +54,7 @@ CONSUMES_AGAIN_WITHIN = 20.0
 class Plan:
     rate: float  # events sent per second
     leader_kills: int  # SIGKILL and restart of the handlers' queues' leader
-    before_kill: float  # seconds of traffic before each kill
+    before_kill: float  # seconds of traffic before each kill (after the placement's check)
     after_restart: float  # seconds of traffic after the last restart, before the stop
     on_two: float  # seconds of traffic once a node is gone for good
 
@@ -62,7 +62,7 @@ class Plan:
 PLAN = (
     Plan(rate=60, leader_kills=3, before_kill=6, after_restart=6, on_two=30)
     if FULL
-    else Plan(rate=40, leader_kills=1, before_kill=1.5, after_restart=1, on_two=2)
+    else Plan(rate=40, leader_kills=1, before_kill=0.5, after_restart=1, on_two=2)
 )
 
 
@@ -241,15 +241,15 @@ async def test_cluster_loses_nodes_under_load_without_losing_an_event(
     ingress, port = await asyncio.to_thread(fleet.ingress, HOOKQ_PUBLISH_TIMEOUT="2")
     workers = await asyncio.to_thread(start_workers, fleet, 2)
     queues = [names.handler_queue(name) for name in RECORDER_NAMES]
-    placement = await asyncio.to_thread(cluster.quorum_queues)
-    everywhere = [node.index for node in cluster.nodes]
-    assert all(placement[queue][1] == everywhere for queue in queues), placement
-
     traffic = Traffic(port, PLAN.rate)
-    home = await asyncio.to_thread(cluster.home, names.unrouted_queue)
-    losses = NodeLosses(cluster, queues[0], home)
     sending = asyncio.create_task(traffic.run())
     try:
+        # Asked while the traffic flows (each rabbitmqctl call takes a second or two here).
+        placement = await asyncio.to_thread(cluster.quorum_queues)
+        everywhere = [node.index for node in cluster.nodes]
+        assert all(placement[queue][1] == everywhere for queue in queues), placement
+        home = await asyncio.to_thread(cluster.home, names.unrouted_queue)
+        losses = NodeLosses(cluster, queues[0], home)
         await losses.run(PLAN)
     finally:
         traffic.stop.set()
