@@ -8,7 +8,8 @@ Redis is the shared one. Two tests:
 
 - the node a worker and the ingress are connected to is SIGKILLed: the same worker process
   consumes again within seconds, the ingress answers 503 at most meanwhile and a 2xx only for
-  an event the cluster holds;
+  an event the cluster holds; a worker started while that node is down (it holds the classic
+  queues) starts all the same;
 - the scenario: steady ingress traffic (a tenth of the events delivered twice, as providers
   retry) while the node leading the handlers' quorum queues is SIGKILLed and restarted (three
   times in the full run), then a node is stopped for good (once that leaves every queue a
@@ -41,7 +42,7 @@ from tests.reliability import senders
 from tests.reliability.conftest import FULL
 from tests.reliability.load import RECORDER_NAMES, Outcomes, deliver, read_effects
 from tests.reliability.procs import Fleet, Spawned
-from tests.reliability.scenario import settle_and_judge, start_workers
+from tests.reliability.scenario import settle_and_judge, start_workers, worker_env
 from tests.reliability.summary import SUMMARY
 from tests.support.rabbit_cluster import RabbitCluster
 
@@ -131,6 +132,10 @@ async def test_a_worker_consumes_again_within_seconds_when_its_node_is_killed(
             until_effects(redis_client, key, after.delivery_id), CONSUMES_AGAIN_WITHIN
         )
         consumed_in = time.monotonic() - killed_at
+        # That node held the classic queues (dead letters, unrouted): a worker starting while
+        # it is down starts all the same, without them.
+        late = await asyncio.to_thread(fleet.worker, worker_env())
+        assert '"classic queue unavailable: its node is down"' in late.log_path.read_text()
 
     print(
         f"node kill: worker consuming again {consumed_in:.1f} s after the kill (the event "
