@@ -19,7 +19,11 @@ MAX_DELAY = 5.0  # seconds between attempts, at most: a refusal is logged this o
 
 
 def safe_url(url: str) -> str:
-    """A service's URL without its password, for logs and messages."""
+    """A service's URL without its password, for logs and messages; several comma-separated
+    URLs (a cluster's nodes, ``HOOKQ_AMQP_URL``) each without theirs."""
+    several = [part.strip() for part in url.split(",") if part.strip()]
+    if "," in url and several and all("://" in part for part in several):
+        return ",".join(safe_url(part) for part in several)
     parts = urlsplit(url)
     user = f"{unquote(parts.username)}@" if parts.username else ""
     port = f":{parts.port}" if parts.port else ""

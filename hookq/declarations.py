@@ -43,6 +43,7 @@ import orjson
 import structlog
 from aio_pika.abc import AbstractConnection
 
+from hookq.amqp import connect
 from hookq.display import safe
 from hookq.handlers.api import HandlerSpec
 from hookq.settings import SettingsError
@@ -226,9 +227,7 @@ async def _recorded(
     on a loaded machine). Recording again is harmless: a handler's history keeps its first
     owner."""
     for attempt in range(1, STREAM_START_TRIES + 1):
-        connection = await aio_pika.connect(
-            amqp_url, client_properties={"connection_name": connection_name}
-        )
+        connection = await connect(amqp_url, connection_name)
         try:
             start = await declare_start(connection, names, specs, adopt=adopt, deployed=deployed)
         except STREAM_NOT_READY:

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
     # Connections
+    # One RabbitMQ node, or the nodes of one cluster separated by commas (hookq.amqp).
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     redis_url: str = "redis://127.0.0.1:6379/0"
     # Prefix of every exchange, queue and Redis key: lets several deployments (or tests) share
@@ -204,8 +205,12 @@ class Settings(BaseSettings):
     @field_validator("amqp_url")
     @classmethod
     def _amqp_scheme(cls, value: str) -> str:
-        if not value.startswith(("amqp://", "amqps://")):
-            raise ValueError("must start with amqp:// or amqps://")
+        # One node, or several separated by commas: the nodes of one cluster (hookq.amqp).
+        if not all(node.strip().startswith(("amqp://", "amqps://")) for node in value.split(",")):
+            raise ValueError(
+                "must start with amqp:// or amqps:// (several nodes: each one, separated by "
+                "commas; a comma in a password is written %2C)"
+            )
         return value
 
     @field_validator("redis_url")

@@ -30,19 +30,27 @@ The headers a message carries are the message format's (``hookq.message``).
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import aiormq
+import structlog
 from aio_pika.abc import (
     AbstractChannel,
     AbstractConnection,
     AbstractExchange,
     AbstractQueue,
+    AbstractRobustChannel,
     ExchangeType,
     FieldValue,
 )
+
+log = structlog.get_logger("hookq.topology")
+
+CLASSIC: dict[str, FieldValue] = {"x-queue-type": "classic"}
+RECOVERY_TIMEOUT = 30.0  # seconds for a robust channel to re-open after a refused declaration
 
 HANDLER_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 RESERVED_HANDLER_NAMES = frozenset({"events", "unrouted", "direct", "ingress", "archive"})
@@ -155,6 +163,36 @@ def _quorum(names: Names, dead_letter_to: str) -> dict[str, FieldValue]:
     }
 
 
+async def _declare_classic(channel: AbstractChannel, name: str) -> AbstractQueue | None:
+    """A classic queue (unrouted, dead letters). It lives on one node of a cluster, and
+    declaring it while that node is down fails (NOT_FOUND: home node down). So a robust channel
+    declares it once, not again on each reconnection (that failure would keep the channel, with
+    a handler's consumer or the ingress's publishing, from coming back on the live nodes), and
+    a process starting meanwhile goes on without it: None, and a warning. What would go to it
+    waits (dead letters, in their handler's quorum queue) or is refused (an unrouted event:
+    503) until its node is back (docs/guarantees.md)."""
+    if not isinstance(channel, AbstractRobustChannel):
+        return await channel.declare_queue(name, durable=True, arguments=CLASSIC)
+    # The broker closes the channel on that refusal; a robust channel re-opens itself.
+    reopened = asyncio.Event()
+
+    def on_reopen(_channel: object) -> None:
+        reopened.set()
+
+    channel.reopen_callbacks.add(on_reopen)
+    try:
+        return await channel.declare_queue(name, durable=True, arguments=CLASSIC, robust=False)
+    except aiormq.exceptions.ChannelNotFoundEntity as exc:
+        if "home node" not in str(exc):
+            raise
+        log.warning("classic queue unavailable: its node is down", queue=name, reason=str(exc))
+        async with asyncio.timeout(RECOVERY_TIMEOUT):
+            await reopened.wait()
+        return None
+    finally:
+        channel.reopen_callbacks.discard(on_reopen)
+
+
 async def declare_exchanges(
     channel: AbstractChannel, names: Names
 ) -> tuple[AbstractExchange, AbstractExchange]:
@@ -162,10 +200,9 @@ async def declare_exchanges(
     unrouted = await channel.declare_exchange(
         names.unrouted_exchange, ExchangeType.FANOUT, durable=True
     )
-    unrouted_queue = await channel.declare_queue(
-        names.unrouted_queue, durable=True, arguments={"x-queue-type": "classic"}
-    )
-    await unrouted_queue.bind(unrouted)
+    unrouted_queue = await _declare_classic(channel, names.unrouted_queue)
+    if unrouted_queue is not None:
+        await unrouted_queue.bind(unrouted)
     events = await channel.declare_exchange(
         names.events_exchange,
         ExchangeType.TOPIC,
@@ -190,10 +227,9 @@ async def declare_handler(
     events, direct = await declare_exchanges(channel, names)
     main_name, dead_name = names.handler_queue(handler), names.dead_queue(handler)
 
-    dead = await channel.declare_queue(
-        dead_name, durable=True, arguments={"x-queue-type": "classic"}
-    )
-    await dead.bind(direct, routing_key=dead_name)
+    dead = await _declare_classic(channel, dead_name)
+    if dead is not None:
+        await dead.bind(direct, routing_key=dead_name)
 
     main = await channel.declare_queue(
         main_name,

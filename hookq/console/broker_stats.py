@@ -19,6 +19,7 @@ from urllib.parse import quote, unquote, urlsplit
 import aiohttp
 from aio_pika.abc import AbstractConnection
 
+from hookq.amqp import broker_nodes
 from hookq.dlq.queues import queue_state
 from hookq.handlers.api import HandlerSpec
 from hookq.topology import Names
@@ -63,7 +64,8 @@ async def unrouted_count(connection: AbstractConnection, names: Names) -> int | 
 
 
 def vhost_of(amqp_url: str) -> str:
-    path = urlsplit(amqp_url).path
+    # The nodes of a cluster share their virtual hosts: the first node's URL names it.
+    path = urlsplit(broker_nodes(amqp_url)[0]).path
     return unquote(path[1:]) if len(path) > 1 else "/"
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-import aio_pika
 from aio_pika.abc import AbstractConnection
 
+from hookq import amqp
 from hookq.display import safe
 from hookq.dlq.records import UNROUTED, DeadQueue
 from hookq.settings import Settings
@@ -81,7 +81,5 @@ async def check_named(
 
 async def connect(settings: Settings, purpose: str) -> AbstractConnection:
     # Not a robust connection: if the broker goes away mid-operation we stop and say so; the
-    # broker returns whatever we held to the queue.
-    return await aio_pika.connect(
-        settings.amqp_url, client_properties={"connection_name": f"hookq-dlq-{purpose}"}
-    )
+    # broker returns whatever we held to the queue. To the first node that answers.
+    return await amqp.connect(settings.amqp_url, f"hookq-dlq-{purpose}")

@@ -21,7 +21,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import structlog
-from aio_pika.abc import AbstractChannel, AbstractQueue, AbstractRobustConnection, ConsumerTag
+from aio_pika.abc import AbstractRobustConnection
 from aiohttp import web
 
 from hookq.amqp import connect_robust
@@ -32,6 +32,7 @@ from hookq.settings import Settings, SettingsError, env_name
 from hookq.sources.base import Source
 from hookq.sources.registry import build_sources
 from hookq.topology import Names, declare_exchanges, declare_handler
+from hookq.worker.consumers import Consumer
 from hookq.worker.dedupe import Dedupe, RedisClaimer
 from hookq.worker.health import serve_health
 from hookq.worker.hook_registry import builtin_hooks, team_hooks
@@ -119,7 +120,7 @@ class Worker:
 
             self.inbox = Inbox(settings, self.in_flight)
         self._connection: AbstractRobustConnection | None = None
-        self._consumers: list[tuple[AbstractChannel, AbstractQueue, ConsumerTag]] = []
+        self._consumers: list[Consumer] = []
         self._started = False
         self._closed = False
 
@@ -164,7 +165,7 @@ class Worker:
         elif connection is None or connection.is_closed or not connection.connected.is_set():
             reasons.append("broker not connected")
         else:
-            stopped = [q.name for channel, q, _tag in self._consumers if channel.is_closed]
+            stopped = [c.queue.name for c in self._consumers if not c.running]
             if stopped:
                 reasons.append(f"not consuming {', '.join(stopped)}")
         if self.needs_redis and not self.gate.available:
@@ -201,20 +202,19 @@ class Worker:
             hooks=self.hooks,
             in_flight=self.in_flight,
         )
-        tag = await queue.consume(pipeline.on_message)
-        self._consumers.append((channel, queue, tag))
+        self._consumers.append(await Consumer.start(channel, queue, pipeline))
 
     async def stop(self) -> None:
         """Stop consuming, let handlers in flight finish within the grace, requeue the rest."""
         if self._closed:
             return
-        for _channel, queue, tag in self._consumers:
+        for consumer in self._consumers:
             try:
                 # Bounded: a robust channel waits for a reconnection that may never come.
                 async with asyncio.timeout(5.0):
-                    await queue.cancel(tag)
+                    await consumer.cancel()
             except Exception as exc:  # a lost connection: its deliveries are requeued anyway
-                log.warning("consumer cancel failed", queue=queue.name, error=repr(exc))
+                log.warning("consumer cancel failed", queue=consumer.queue.name, error=repr(exc))
         self._consumers.clear()
         waiting = len(self.in_flight)
         late = await self.in_flight.drain(self.settings.shutdown_grace)

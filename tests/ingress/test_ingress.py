@@ -26,7 +26,7 @@ from hookq.topology import Names, declare_exchanges
 from tests.conftest import LIVECHAT_SECRET
 from tests.ingress import signing
 from tests.ingress.signing import REFERENCE, SEEDS, load_json
-from tests.support.proxy import CuttableProxy
+from tests.support.proxy import CuttableProxy, url_via
 
 LIVECHAT_FIXTURES = sorted((REFERENCE / "livechat" / "fixtures-v3.5").glob("*.json"))
 
@@ -361,3 +361,45 @@ def test_seed_fixture_directories_exist() -> None:
 
 def test_reference_dir_is_beside_the_repo() -> None:
     assert Path(REFERENCE, "signature-test-vectors.json").is_file()
+
+
+async def test_a_dead_node_moves_the_ingress_to_the_next_one_without_restart(
+    settings: Settings, amqp_url: str, tap: AbstractQueue
+) -> None:
+    # Two "nodes" of HOOKQ_AMQP_URL, proxies to the shared broker: the first one dies.
+    target = urlsplit(amqp_url)
+    nodes = [CuttableProxy(target.hostname or "127.0.0.1", target.port or 5672) for _ in "ab"]
+    ports = [await node.start() for node in nodes]
+    clustered = settings.model_copy(
+        update={
+            "amqp_url": ",".join(url_via(amqp_url, port) for port in ports),
+            "publish_timeout": 1.0,
+        }
+    )
+    answers: list[tuple[int, str | None]] = []
+    async with running_ingress(clustered) as client:
+
+        async def send(n: int) -> int:
+            request = signing.standard_request({"type": "node.tick"}, msg_id=f"n-{n}")
+            response = await post(client, "standard", request)
+            answers.append((response.status, (await response.json()).get("delivery_id")))
+            return response.status
+
+        assert await send(0) == 200
+        await nodes[0].cut()
+        n = 1
+        async with asyncio.timeout(15):  # back on the second node, with no restart
+            while await send(n) != 200:
+                n += 1
+                await asyncio.sleep(0.05)
+            # Ready again once every publishing channel is back (the first may serve sooner).
+            while (await client.get("/readyz")).status != 200:
+                await asyncio.sleep(0.1)
+    for node in nodes:
+        await node.cut()
+
+    assert {status for status, _ in answers} <= {200, 503}
+    acknowledged = {d for s, d in answers if s == 200 and d is not None}
+    queued = {m.headers[Header.DELIVERY_ID] for m in await drain(tap)}
+    assert len(acknowledged) == 2
+    assert acknowledged <= queued, f"acknowledged but lost: {sorted(acknowledged - queued)}"

@@ -9,11 +9,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-import aio_pika
 import aiohttp
 import orjson
 import redis.asyncio as aioredis
 
+from hookq import amqp
 from hookq.handlers.api import HandlerSpec, spec_of
 from hookq.topology import Names
 from tests.reliability import effects, senders
@@ -136,7 +136,7 @@ async def leftover_messages(
         queues.append(names.dead_queue(spec.name))
         queues += [names.retry_queue(spec.name, delay) for delay in spec.retry_delays]
     left: dict[str, int] = {}
-    connection = await aio_pika.connect(amqp_url)
+    connection = await amqp.connect(amqp_url, "test-leftovers")  # any node of a cluster
     async with connection:
         channel = await connection.channel()
         for name in queues:

@@ -23,6 +23,13 @@ class Summary:
     tx_lost: int = 0
     tx_duplicated: int = 0
     tx_scenarios: int = 0
+    # The RabbitMQ cluster scenario's own figures (nodes lost, no exception for them)
+    cluster_events: int = 0
+    node_kills: int = 0
+    node_stops: int = 0
+    cluster_lost: int = 0
+    cluster_duplicated: int = 0
+    cluster_scenarios: int = 0
 
     def add(self, verdict: Verdict, events: int, kills: int = 0, restarts: int = 0) -> None:
         self.scenarios += 1
@@ -41,6 +48,15 @@ class Summary:
         self.tx_lost += len(verdict.lost)
         self.tx_duplicated += verdict.duplicated
 
+    def add_cluster(self, verdict: Verdict, events: int, kills: int, stops: int) -> None:
+        self.scenarios += 1
+        self.cluster_scenarios += 1
+        self.cluster_events += events
+        self.node_kills += kills
+        self.node_stops += stops
+        self.cluster_lost += len(verdict.lost)
+        self.cluster_duplicated += verdict.duplicated
+
     def line(self) -> str:
         why = (
             "(all explained by kills)"
@@ -51,6 +67,7 @@ class Summary:
             f"reliability: events={self.events} kills={self.kills} restarts={self.restarts} "
             f"fuzz_cases={self.fuzz_cases} lost={self.lost} duplicated={self.duplicated} {why}"
             + self._transactional()
+            + self._cluster()
         )
 
     def _transactional(self) -> str:
@@ -59,6 +76,15 @@ class Summary:
         return (
             f"; transactional: events={self.tx_events} kills={self.tx_kills} "
             f"lost={self.tx_lost} duplicated={self.tx_duplicated} (no exception for kills)"
+        )
+
+    def _cluster(self) -> str:
+        if not self.cluster_scenarios:
+            return ""
+        return (
+            f"; cluster: events={self.cluster_events} node_kills={self.node_kills} "
+            f"node_stops={self.node_stops} lost={self.cluster_lost} "
+            f"duplicated={self.cluster_duplicated} (no exception for node losses)"
         )
 
 

@@ -3,8 +3,9 @@ as an effect that should not exist."""
 
 from __future__ import annotations
 
-from tests.reliability.ledger import Effect, judge
+from tests.reliability.ledger import Effect, Verdict, judge
 from tests.reliability.procs import Kill
+from tests.reliability.summary import Summary
 
 HANDLERS = ("a", "b")
 
@@ -57,3 +58,14 @@ def test_hang_records_are_not_effects() -> None:
     hang = Effect("a", "d1", 10, 1.0, attempt=1, kind="hang")
     verdict = judge({"d1"}, ("a",), [hang])
     assert verdict.lost == [("a", "d1")]
+
+
+def test_the_summary_line_gives_the_cluster_figures_apart() -> None:
+    summary = Summary()
+    assert "cluster:" not in summary.line()
+    summary.add_cluster(Verdict(lost=[("rel-a", "d1")], duplicated=2), events=10, kills=3, stops=1)
+    assert summary.line().endswith(
+        "; cluster: events=10 node_kills=3 node_stops=1 lost=1 duplicated=2 "
+        "(no exception for node losses)"
+    )
+    assert "reliability: events=0 kills=0" in summary.line()

@@ -13,6 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from urllib.parse import urlsplit, urlunsplit
+
+
+def url_via(url: str, port: int) -> str:
+    """``url`` with its host and port replaced by 127.0.0.1:``port`` (a proxy's)."""
+    parts = urlsplit(url)
+    user, _, _host = parts.netloc.rpartition("@")
+    where = f"127.0.0.1:{port}"
+    return urlunsplit(parts._replace(netloc=f"{user}@{where}" if user else where))
 
 
 class CuttableProxy:

@@ -283,6 +283,24 @@ def test_bad_handler_names_and_an_unreachable_broker(settings: Settings, cli: Cl
     assert "broker error" in err
 
 
+def test_the_first_live_node_serves_and_every_dead_one_is_named(
+    settings: Settings, cli: Cli
+) -> None:
+    dead = ["amqp://guest:node-pw@127.0.0.1:1/", "amqp://guest:node-pw@127.0.0.1:2/"]
+    given(settings, [dead_message("n1")])
+    cli.settings = settings.model_copy(update={"amqp_url": f"{dead[0]},{settings.amqp_url}"})
+    code, out, _ = cli("stats", "--handler", HANDLER, "--json")
+    assert code == 0
+    entries = {e["handler"]: e for e in orjson.loads(out)["queues"]}
+    assert entries[HANDLER]["dead"] == 1
+    cli.settings = settings.model_copy(update={"amqp_url": ",".join(dead)})
+    code, _, err = cli("stats", "--handler", HANDLER)
+    assert code == 3
+    assert "connection refused at 127.0.0.1:1" in err
+    assert "connection refused at 127.0.0.1:2" in err
+    assert "node-pw" not in err
+
+
 @pytest.mark.parametrize(
     "args",
     [
