@@ -23,6 +23,12 @@ class Summary:
     tx_lost: int = 0
     tx_duplicated: int = 0
     tx_scenarios: int = 0
+    # The Sentinel scenario's own figures: a duplicate there is a done mark the failover lost
+    # (not yet replicated), which no worker kill explains.
+    failover_events: int = 0
+    failovers: int = 0
+    failover_lost: int = 0
+    failover_duplicated: int = 0
 
     def add(self, verdict: Verdict, events: int, kills: int = 0, restarts: int = 0) -> None:
         self.scenarios += 1
@@ -41,6 +47,13 @@ class Summary:
         self.tx_lost += len(verdict.lost)
         self.tx_duplicated += verdict.duplicated
 
+    def add_failover(self, verdict: Verdict, events: int, failovers: int) -> None:
+        self.scenarios += 1
+        self.failover_events += events
+        self.failovers += failovers
+        self.failover_lost += len(verdict.lost)
+        self.failover_duplicated += verdict.duplicated
+
     def line(self) -> str:
         why = (
             "(all explained by kills)"
@@ -51,6 +64,16 @@ class Summary:
             f"reliability: events={self.events} kills={self.kills} restarts={self.restarts} "
             f"fuzz_cases={self.fuzz_cases} lost={self.lost} duplicated={self.duplicated} {why}"
             + self._transactional()
+            + self._failover()
+        )
+
+    def _failover(self) -> str:
+        if not self.failovers:
+            return ""
+        return (
+            f"; redis failover: events={self.failover_events} failovers={self.failovers} "
+            f"lost={self.failover_lost} duplicated={self.failover_duplicated} "
+            "(done marks not yet replicated)"
         )
 
     def _transactional(self) -> str:
