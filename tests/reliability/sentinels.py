@@ -83,6 +83,13 @@ class SentinelGroup:
         self.failovers.append(failover)
         return failover
 
+    async def values(self, keys: list[str]) -> list[bytes | str | None]:
+        """The values of ``keys`` on the primary now."""
+        client = aioredis.Redis(host=HOST, port=await self.primary_port())
+        async with client:
+            found: list[bytes | str | None] = await client.mget(keys)
+        return found
+
     async def bring_back(self, port: int) -> None:
         """The killed server restarted from its own data: the sentinels make it a replica of
         the new primary; returns once it is in sync and the sentinels know it again."""

@@ -29,6 +29,7 @@ class Summary:
     failovers: int = 0
     failover_lost: int = 0
     failover_duplicated: int = 0
+    failover_marks_lost: int = 0  # done marks missing at the end (what a retry would run again)
 
     def add(self, verdict: Verdict, events: int, kills: int = 0, restarts: int = 0) -> None:
         self.scenarios += 1
@@ -47,12 +48,13 @@ class Summary:
         self.tx_lost += len(verdict.lost)
         self.tx_duplicated += verdict.duplicated
 
-    def add_failover(self, verdict: Verdict, events: int, failovers: int) -> None:
+    def add_failover(self, verdict: Verdict, events: int, failovers: int, marks_lost: int) -> None:
         self.scenarios += 1
         self.failover_events += events
         self.failovers += failovers
         self.failover_lost += len(verdict.lost)
         self.failover_duplicated += verdict.duplicated
+        self.failover_marks_lost += marks_lost
 
     def line(self) -> str:
         why = (
@@ -73,7 +75,7 @@ class Summary:
         return (
             f"; redis failover: events={self.failover_events} failovers={self.failovers} "
             f"lost={self.failover_lost} duplicated={self.failover_duplicated} "
-            "(done marks not yet replicated)"
+            f"done_marks_lost={self.failover_marks_lost} (unreplicated at the kill)"
         )
 
     def _transactional(self) -> str:
