@@ -14,7 +14,7 @@ import pytest
 
 from hookq.cli import COMMAND_MODULES, main
 from hookq.settings import Settings, env_name
-from hookq.worker.cli import PREFETCH_VARIABLE
+from hookq.worker.cli import METRICS_PORT_VARIABLE, PREFETCH_VARIABLE
 
 HOOKQ = Path(sys.executable).with_name("hookq")  # the console script of the installed project
 SUBCOMMANDS = {"ingress", "schema", "send", "handlers", "worker", "dlq", "db", "console"}
@@ -96,3 +96,4 @@ def test_worker_help_names_the_prefetch_setting_of_the_settings_module() -> None
     # Written out in hookq.worker.cli to keep pydantic out of `hookq --help`.
     assert "prefetch" in Settings.model_fields
     assert env_name("prefetch") == PREFETCH_VARIABLE
+    assert env_name("worker_metrics_port") == METRICS_PORT_VARIABLE
