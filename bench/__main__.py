@@ -35,6 +35,7 @@ PART_FUNCTIONS = {
     "validation": "bench.validation_part:run_validation",
     "ingress": "bench.ingress_bench:run_ingress",
     "worker": "bench.worker_bench:run_worker",
+    "scale": "bench.scale_bench:run_scale",
     "e2e": "bench.e2e:run_e2e",
     "tracing": "bench.tracing_bench:run_tracing",
     "inbox": "bench.inbox_bench:run_inbox",
