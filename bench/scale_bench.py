@@ -74,11 +74,12 @@ async def _ingress(ctx: BenchContext) -> Row:
     runs: dict[int, list[Run]] = {form: [] for form in FORMS}
     async with connection:
         await declare_exchanges(await connection.channel(), ctx.names)
-        for _round in range(ctx.rounds):
+        for round_number in range(ctx.rounds):
             for processes in FORMS:
                 port = free_port()
                 env = child_env(ctx.hookq_env(HOOKQ_INGRESS_PORT=str(port)))
-                log = ctx.log_path(f"scale-ingress-{processes}")
+                # A log per run: its "publisher ready" lines say when every child is connected.
+                log = ctx.log_path(f"scale-ingress-{processes}-{round_number}")
                 command = hookq_command("ingress", "--processes", str(processes))
                 with started(command, env, log) as ingress:
                     await wait_until(http_ok(f"http://127.0.0.1:{port}/readyz"), 60, "ingress")
@@ -127,7 +128,7 @@ async def _worker(ctx: BenchContext) -> Row:
                 )
                 | {RECORD_ENV: str(record)}
             )
-            log = ctx.log_path(f"scale-worker-{processes}")
+            log = ctx.log_path(f"scale-worker-{processes}-{round_number}")
             command = hookq_command("worker", "--handler", NAME, "--processes", str(processes))
             with started(command, env, log) as worker:
                 # Measured from the first event to the last: the children start together.
