@@ -40,7 +40,7 @@ from bench.procs import (
 )
 from bench.report import Row, rate, ratio
 from bench.stats import steady_rate
-from bench.worker_bench import _lines, declare_bench_queues, preload
+from bench.worker_bench import count_lines, declare_bench_queues, preload
 from bench.wrk import run_wrk
 from hookq.topology import Names, declare_exchanges
 
@@ -201,6 +201,6 @@ def _said(line: str, log: Path, times: int) -> Callable[[], Awaitable[bool]]:
 
 def _lines_at_least(path: Path, count: int) -> Callable[[], Awaitable[bool]]:
     async def check() -> bool:
-        return _lines(path) >= count
+        return count_lines(path) >= count
 
     return check

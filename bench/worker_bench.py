@@ -1,9 +1,10 @@
-"""Worker throughput from a pre-loaded queue, hookq beside the ack-only consumer.
+"""Worker throughput from a pre-loaded queue, hookq beside the ack-only consumer and a
+FastStream subscriber (``bench.faststream_consumer``).
 
-Two queues are declared exactly as the worker declares a handler's queue (quorum, same
-arguments) and bound by the same patterns: the no-op handler's and the ceiling's. One
+Three queues are declared exactly as the worker declares a handler's queue (quorum, same
+arguments) and bound by the same patterns: the no-op handler's and the two references'. One
 pre-load, through hookq's own publisher (so the messages are what the ingress publishes, with
-distinct Plain ids so that dedupe lets each through), fills both with the same messages. Then
+distinct Plain ids so that dedupe lets each through), fills all three with the same messages. Then
 each consumer, a process of its own with the same prefetch, drains its queue; the rate is
 taken over the completion times after the first tenth (start-up is not the steady state).
 """
@@ -198,7 +199,7 @@ async def _hookq(ctx: BenchContext, count: int, round_number: int) -> tuple[list
 
         async def drained() -> bool:
             check_running(worker, "hookq worker", log)
-            return _lines(record) >= count
+            return count_lines(record) >= count
 
         await wait_until(drained, _drain_limit(count), "hookq worker to drain", 0.1)
         peak = rss.peak
@@ -216,7 +217,7 @@ def _exited(process: subprocess.Popen[bytes]) -> Callable[[], Awaitable[bool]]:
     return check
 
 
-def _lines(path: Path) -> int:
+def count_lines(path: Path) -> int:
     try:
         with path.open("rb") as f:
             return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 16), b""))
