@@ -36,6 +36,7 @@ PART_FUNCTIONS = {
     "ingress": "bench.ingress_bench:run_ingress",
     "archive": "bench.archive_bench:run_archive",
     "worker": "bench.worker_bench:run_worker",
+    "scale": "bench.scale_bench:run_scale",
     "e2e": "bench.e2e:run_e2e",
     "tracing": "bench.tracing_bench:run_tracing",
     "inbox": "bench.inbox_bench:run_inbox",

@@ -73,7 +73,7 @@ async def serve_publisher(args: argparse.Namespace) -> None:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", args.port, backlog=1024).start()
     print("ceiling publisher listening", flush=True)
-    await _until_signalled()
+    await until_signalled()
     await runner.cleanup()
     await connection.close()
 
@@ -96,7 +96,7 @@ async def consume_and_ack(args: argparse.Namespace) -> None:
 
     await queue.consume(on_message)
     print("ceiling consumer consuming", flush=True)
-    stop = asyncio.create_task(_until_signalled())
+    stop = asyncio.create_task(until_signalled())
     finished = asyncio.create_task(done.wait())
     await asyncio.wait({stop, finished}, return_when=asyncio.FIRST_COMPLETED)
     text = "".join(f"{n}\t{t:.6f}\n" for n, t in enumerate(acked))
@@ -104,7 +104,7 @@ async def consume_and_ack(args: argparse.Namespace) -> None:
     await connection.close()
 
 
-async def _until_signalled() -> None:
+async def until_signalled() -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

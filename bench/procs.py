@@ -177,9 +177,14 @@ class CpuUse:
         self.wall = time.monotonic() - self._start["<wall>"]
 
 
-def broker_pid() -> int | None:
-    """The local RabbitMQ's Erlang VM, when it runs on this machine (for its CPU share)."""
-    for process in psutil.process_iter(["name"]):
-        if process.info["name"] == "beam.smp":
-            return int(process.pid)
-    return None
+def broker_pid(port: int = 5672) -> int | None:
+    """The local RabbitMQ's Erlang VM, when it runs on this machine (for its CPU share): the
+    one listening on the AMQP ``port``, when several nodes run here (other engineers' private
+    ones, a test's cluster)."""
+    candidates = [p for p in psutil.process_iter(["name"]) if p.info["name"] == "beam.smp"]
+    for process in candidates:
+        with contextlib.suppress(psutil.Error):
+            for conn in process.net_connections("tcp"):
+                if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port:
+                    return int(process.pid)
+    return int(candidates[0].pid) if len(candidates) == 1 else None

@@ -1,9 +1,10 @@
-"""Worker throughput from a pre-loaded queue, hookq beside the ack-only consumer.
+"""Worker throughput from a pre-loaded queue, hookq beside the ack-only consumer and a
+FastStream subscriber (``bench.faststream_consumer``).
 
-Two queues are declared exactly as the worker declares a handler's queue (quorum, same
-arguments) and bound by the same patterns: the no-op handler's and the ceiling's. One
+Three queues are declared exactly as the worker declares a handler's queue (quorum, same
+arguments) and bound by the same patterns: the no-op handler's and the two references'. One
 pre-load, through hookq's own publisher (so the messages are what the ingress publishes, with
-distinct Plain ids so that dedupe lets each through), fills both with the same messages. Then
+distinct Plain ids so that dedupe lets each through), fills all three with the same messages. Then
 each consumer, a process of its own with the same prefetch, drains its queue; the rate is
 taken over the completion times after the first tenth (start-up is not the steady state).
 """
@@ -41,7 +42,9 @@ from hookq.sources.plain.config import PlainSettings
 from hookq.topology import declare_handler
 
 CEILING_QUEUE = "bench-ceiling"
-TARGET_RATIO = 0.5
+FASTSTREAM_QUEUE = "bench-faststream"
+TARGET_RATIO = 0.6
+FASTSTREAM_TARGET = 1.3  # hookq against a FastStream subscriber that does no dedupe
 PRELOAD_BATCH = 500
 
 
@@ -84,9 +87,10 @@ async def preload(ctx: BenchContext, count: int, prefix: str) -> None:
 
 async def run_worker(ctx: BenchContext) -> list[Row]:
     count = ctx.worker_events
-    await declare_bench_queues(ctx, NAME, CEILING_QUEUE)
+    await declare_bench_queues(ctx, NAME, CEILING_QUEUE, FASTSTREAM_QUEUE)
     hookq_rates: list[float] = []
     ceiling_rates: list[float] = []
+    faststream_rates: list[float] = []
     peak = 0
     # Rounds alternate the two consumers, each round with a fresh pre-load (distinct ids, so
     # dedupe lets every event through), and the median round of each is reported: one drain
@@ -97,9 +101,12 @@ async def run_worker(ctx: BenchContext) -> list[Row]:
         ceiling_rates.append(steady_rate(await _ceiling(ctx, count, round_number)))
         hookq_times, round_peak = await _hookq(ctx, count, round_number)
         hookq_rates.append(steady_rate(hookq_times))
+        faststream_rates.append(steady_rate(await _faststream(ctx, count, round_number)))
         peak = max(peak, round_peak)
     hookq_rate, ceiling_rate = median(hookq_rates), median(ceiling_rates)
+    faststream_rate = median(faststream_rates)
     share = ratio(hookq_rate, ceiling_rate)
+    against_faststream = ratio(hookq_rate, faststream_rate)
     return [
         Row(
             "worker",
@@ -117,6 +124,16 @@ async def run_worker(ctx: BenchContext) -> list[Row]:
             },
         ),
         Row(
+            "worker",
+            f"the same, against FastStream {_faststream_version()} (typed subscriber, no dedupe)",
+            rate(hookq_rate),
+            f"{rate(faststream_rate)} (FastStream subscriber)",
+            against_faststream,
+            f">= {FASTSTREAM_TARGET}x reference",
+            against_faststream is not None and against_faststream >= FASTSTREAM_TARGET,
+            {"faststream_events_per_s": faststream_rate, "faststream_rounds": faststream_rates},
+        ),
+        Row(
             "memory",
             "worker peak RSS draining the queue",
             mb(peak),
@@ -128,23 +145,40 @@ async def run_worker(ctx: BenchContext) -> list[Row]:
 
 
 async def _ceiling(ctx: BenchContext, count: int, round_number: int) -> list[float]:
-    out = ctx.run_dir / f"ceiling-consumer-{round_number}.tsv"
+    return await _reference(ctx, count, ("bench.ceilings", "consumer"), CEILING_QUEUE, round_number)
+
+
+async def _faststream(ctx: BenchContext, count: int, round_number: int) -> list[float]:
+    module = ("bench.faststream_consumer",)
+    return await _reference(ctx, count, module, FASTSTREAM_QUEUE, round_number)
+
+
+async def _reference(
+    ctx: BenchContext, count: int, module: tuple[str, ...], queue: str, round_number: int
+) -> list[float]:
+    """The completion times of a reference consumer draining ``queue``."""
+    out = ctx.run_dir / f"{queue}-{round_number}.tsv"
     command = python_module(
-        "bench.ceilings",
-        "consumer",
+        *module,
         f"--amqp-url={ctx.amqp_url}",
-        f"--queue={ctx.names.handler_queue(CEILING_QUEUE)}",
+        f"--queue={ctx.names.handler_queue(queue)}",
         f"--prefetch={ctx.prefetch}",
         f"--count={count}",
         f"--out={out}",
     )
-    log = ctx.log_path("ceiling-consumer")
+    log = ctx.log_path(queue)
     with started(command, child_env({}), log) as process:
-        await wait_until(_exited(process), _drain_limit(count), "ceiling consumer to finish")
+        await wait_until(_exited(process), _drain_limit(count), f"{queue} consumer to finish")
         check_exit = process.returncode
     if check_exit != 0 or not out.exists():
-        raise RuntimeError(f"ceiling consumer failed ({check_exit}); see {log}")
+        raise RuntimeError(f"{queue} consumer failed ({check_exit}); see {log}")
     return [float(line.split("\t")[1]) for line in out.read_text().splitlines()]
+
+
+def _faststream_version() -> str:
+    from importlib.metadata import version
+
+    return version("faststream")
 
 
 async def _hookq(ctx: BenchContext, count: int, round_number: int) -> tuple[list[float], int]:
@@ -165,7 +199,7 @@ async def _hookq(ctx: BenchContext, count: int, round_number: int) -> tuple[list
 
         async def drained() -> bool:
             check_running(worker, "hookq worker", log)
-            return _lines(record) >= count
+            return count_lines(record) >= count
 
         await wait_until(drained, _drain_limit(count), "hookq worker to drain", 0.1)
         peak = rss.peak
@@ -183,7 +217,7 @@ def _exited(process: subprocess.Popen[bytes]) -> Callable[[], Awaitable[bool]]:
     return check
 
 
-def _lines(path: Path) -> int:
+def count_lines(path: Path) -> int:
     try:
         with path.open("rb") as f:
             return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 16), b""))

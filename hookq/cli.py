@@ -92,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # The command line as given: a supervisor (--processes) starts its children with it.
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     # Only a command that runs needs these (pydantic-settings, structlog): see the docstring.
     from hookq.logs import configure_logging
     from hookq.settings import SettingsError, load_settings

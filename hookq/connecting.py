@@ -19,15 +19,17 @@ MAX_DELAY = 5.0  # seconds between attempts, at most: a refusal is logged this o
 
 
 def safe_url(url: str) -> str:
-    """A service's URL without its password, for logs and messages; several comma-separated
-    URLs (a cluster's nodes, ``HOOKQ_AMQP_URL``) each without theirs."""
+    """A service's URL without its password, for logs and messages: several comma-separated
+    URLs (a cluster's nodes, ``HOOKQ_AMQP_URL``) each without theirs; the hosts of one URL kept
+    as written (a Sentinel URL names several: ``redis+sentinel://a:26379,b:26379/service``)."""
     several = [part.strip() for part in url.split(",") if part.strip()]
     if "," in url and several and all("://" in part for part in several):
         return ",".join(safe_url(part) for part in several)
     parts = urlsplit(url)
-    user = f"{unquote(parts.username)}@" if parts.username else ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{user}{parts.hostname or ''}{port}{parts.path}"
+    userinfo, _, hosts = parts.netloc.rpartition("@")
+    name = unquote(userinfo.partition(":")[0])
+    user = f"{name}@" if name else ""
+    return f"{parts.scheme}://{user}{hosts.lower()}{parts.path}"
 
 
 async def until_reachable(

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 import redis.exceptions
 import structlog
 from redis.asyncio.retry import Retry as RedisRetry
+from redis.asyncio.sentinel import MasterNotFoundError, Sentinel
 from redis.backoff import NoBackoff
 
 from hookq.connecting import until_reachable
+from hookq.redis_url import is_sentinel, parse_sentinel
 
 log = structlog.get_logger("hookq.redis")
 
@@ -27,26 +30,67 @@ REDIS_DOWN = (
 REDIS_REFUSING = (*REDIS_DOWN, redis.exceptions.ResponseError)
 
 
+class SentinelRedis(aioredis.Redis):
+    """The primary's client: closing it closes the connections to the sentinels too."""
+
+    sentinels: Sentinel | None = None
+
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        await super().aclose(close_connection_pool)
+        if self.sentinels is not None:
+            await self.sentinels.aclose()
+
+
 def redis_client(url: str) -> aioredis.Redis:
     # A short connect timeout and one quick retry (a pooled connection gone stale after a Redis
     # restart): an outage is then noticed in seconds and handled by the gate, not here. No
     # socket_timeout: redis-py spends a task per command on it; the gate bounds each operation.
-    return aioredis.Redis.from_url(
-        url,
-        socket_connect_timeout=2.0,
-        retry=RedisRetry(NoBackoff(), 1),
-        health_check_interval=30,
+    options: dict[str, Any] = {
+        "socket_connect_timeout": 2.0,
+        "retry": RedisRetry(NoBackoff(), 1),
+        "health_check_interval": 30,
+    }
+    if not is_sentinel(url):
+        return aioredis.Redis.from_url(url, **options)
+    # Through Sentinel: each new connection asks the sentinels where the primary is. After a
+    # failover the old primary's connections fail (or answer READONLY, which redis-py turns
+    # into a ConnectionError): the gate waits, and the next attempt reaches the new primary.
+    target = parse_sentinel(url)
+    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+        target.sentinels,
+        sentinel_kwargs={"socket_connect_timeout": 2.0, "socket_timeout": 2.0},
     )
+    client = sentinel.master_for(
+        target.service,
+        redis_class=SentinelRedis,
+        db=target.db,
+        username=target.username,
+        password=target.password,
+        **options,
+    )
+    assert isinstance(client, SentinelRedis)
+    client.sentinels = sentinel
+    return client
+
+
+def _where(url: str) -> str:
+    if is_sentinel(url):
+        return parse_sentinel(url).where()
+    parts = urlsplit(url)
+    return f"{parts.hostname or '?'}:{parts.port or 6379}"
 
 
 def why_unreachable(exc: BaseException, url: str) -> str:
     parts = urlsplit(url)
-    where = f"{parts.hostname or '?'}:{parts.port or 6379}"
+    where = _where(url)
     text = str(exc)
+    if isinstance(exc, MasterNotFoundError):
+        return f"no primary for {where} (sentinels down, or a failover under way)"
     if isinstance(exc, redis.exceptions.AuthenticationError) or "NOAUTH" in text:
         return f"wrong credentials for Redis at {where}"
     if "DB index is out of range" in text:
-        return f"Redis at {where} has no database {parts.path[1:]!r}"
+        database = parse_sentinel(url).db if is_sentinel(url) else parts.path[1:]
+        return f"Redis at {where} has no database {database!r}"
     if (
         "Connection refused" in text
         or "Error 111 " in text

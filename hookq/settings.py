@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from hookq.redis_url import check_redis_url
 from hookq.sources.base import SourceSettings, split_commas
 from hookq.sources.registry import PROVIDERS, settings_type
 
@@ -213,12 +214,12 @@ class Settings(BaseSettings):
             )
         return value
 
+    # Redis: one server, or a primary with replicas behind Sentinel (redis+sentinel://h:p,h:p/
+    # service/db): the forms and their checks are hookq.redis_url's, masked by safe_url.
     @field_validator("redis_url")
     @classmethod
-    def _redis_scheme(cls, value: str) -> str:
-        if not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must start with redis://, rediss:// or unix://")
-        return value
+    def _redis_form(cls, value: str) -> str:
+        return check_redis_url(value)  # a RedisURLError is a ValueError: names the variable
 
     @field_validator("postgres_url")
     @classmethod

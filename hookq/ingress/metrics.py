@@ -9,7 +9,11 @@ __all__ = ["CONTENT_TYPE_LATEST", "IngressMetrics"]
 
 
 class IngressMetrics:
-    def __init__(self) -> None:
+    def __init__(self, multiprocess: bool = False) -> None:
+        """``multiprocess``: one of several ingress processes sharing a port (``--processes``):
+        whichever answers a scrape renders the sum of all of them, from the files
+        prometheus_client keeps in ``PROMETHEUS_MULTIPROC_DIR`` (set by the supervisor)."""
+        self._multiprocess = multiprocess
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "hookq_ingress_requests",
@@ -45,4 +49,10 @@ class IngressMetrics:
         child.observe(seconds)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        if not self._multiprocess:
+            return generate_latest(self.registry)
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)

@@ -130,15 +130,13 @@ class Publisher:
         received_at: float,
         trace: Mapping[str, str] | None = None,
     ) -> None:
-        channel = next(self._next_channel)
         connection = self._connection
         # ``ready`` for this publish only: its channel, not every channel (per request, bench/).
-        if (
-            connection is None
-            or connection.is_closed
-            or not connection.connected.is_set()
-            or channel.is_closed
-        ):
+        # No connection yet: no channel either (a request that came as soon as the port opened).
+        if connection is None or connection.is_closed or not connection.connected.is_set():
+            raise BrokerUnavailable("not connected to the broker")
+        channel = next(self._next_channel)
+        if channel.is_closed:
             raise BrokerUnavailable("not connected to the broker")
         headers = event_headers(
             source,

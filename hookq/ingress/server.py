@@ -9,6 +9,7 @@ import signal
 import structlog
 
 from hookq.ingress.app import create_app
+from hookq.ingress.metrics import IngressMetrics
 from hookq.ingress.protocol import make_runner
 from hookq.ingress.publisher import Publisher
 from hookq.listen import listen
@@ -19,7 +20,9 @@ from hookq.topology import Names
 log = structlog.get_logger("hookq.ingress")
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, child: int | None = None) -> None:
+    """``child``: one of a supervisor's processes (``--processes``), sharing the port with
+    the others (SO_REUSEPORT) and summing their metrics."""
     settings.require_source_secrets()
     sources = build_sources(settings)
     for source in sources.values():
@@ -30,14 +33,20 @@ async def serve(settings: Settings) -> None:
                 source=source.name,
             )
     publisher = Publisher(settings, Names(settings.namespace))
-    runner = make_runner(create_app(settings, sources, publisher), settings)
+    metrics = IngressMetrics(multiprocess=child is not None)
+    runner = make_runner(create_app(settings, sources, publisher, metrics), settings)
     await runner.setup()
     # Listening before the broker is reached: a port in use is said at once, not after the
     # broker answered (or never, while it does not); until connected, /readyz and publishes
     # answer 503.
     try:
         await listen(
-            runner, settings.ingress_host, settings.ingress_port, "HOOKQ_INGRESS_PORT", backlog=1024
+            runner,
+            settings.ingress_host,
+            settings.ingress_port,
+            "HOOKQ_INGRESS_PORT",
+            backlog=1024,
+            reuse_port=child is not None,
         )
     except SettingsError:
         await runner.cleanup()

@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from hookq.cli import EXIT_OK, EXIT_USAGE
+from hookq.supervisor import add_arguments as add_processes_arguments
 
 if TYPE_CHECKING:
     from hookq.settings import Settings
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 # would cost `hookq --help` more than everything else it does (tests/hookq/test_cli.py checks
 # the name against env_name).
 PREFETCH_VARIABLE = "HOOKQ_PREFETCH"
+METRICS_PORT_VARIABLE = "HOOKQ_WORKER_METRICS_PORT"
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -46,6 +48,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "moved on purpose); without it a worker refuses a handler whose queue another "
         "module's handler declared (repeatable)",
     )
+    add_processes_arguments(parser, "each consumes every queue it runs")
     parser.set_defaults(run=_run)
 
 
@@ -83,5 +86,34 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     except HookError as exc:
         print(f"hookq worker: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.child is None and args.processes > 1:
+        return _supervise(args, settings)
+    if args.child is not None:
+        settings = _child_settings(settings, args.child)
     run(serve(settings, specs, args.prefetch, hooks, adopt=args.adopt, deployed=list(discovered)))
     return EXIT_OK
+
+
+def _supervise(args: argparse.Namespace, settings: Settings) -> int:
+    from hookq.supervisor import Supervisor
+
+    last_port = settings.worker_metrics_port + args.processes - 1
+    if settings.worker_metrics_port and last_port > 65535:
+        print(
+            f"hookq worker: --processes {args.processes}: metrics ports from "
+            f"{METRICS_PORT_VARIABLE}={settings.worker_metrics_port} would pass 65535",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    return Supervisor("worker", args.argv, args.processes, settings.shutdown_grace).run()
+
+
+def _child_settings(settings: Settings, index: int) -> Settings:
+    """A supervised worker's: its metrics port is the configured one plus its index (each
+    child's /metrics and /readyz answer for that child), and its logs name it."""
+    import structlog
+
+    structlog.contextvars.bind_contextvars(child=index)
+    if not settings.worker_metrics_port:
+        return settings
+    return settings.model_copy(update={"worker_metrics_port": settings.worker_metrics_port + index})

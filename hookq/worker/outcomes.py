@@ -28,6 +28,7 @@ from aio_pika.abc import AbstractIncomingMessage, FieldValue
 from hookq.handlers.api import HandlerSpec, Reject, Retry
 from hookq.message import Failure, copy_message, retried, with_failure
 from hookq.topology import Names
+from hookq.worker.acks import ack
 from hookq.worker.outbox import Outbox, PublishFailed
 
 if TYPE_CHECKING:
@@ -276,18 +277,6 @@ class Settler:
             await self._requeue(message, Requeue(str(exc)), claim, 0)
             return False
         return True
-
-
-async def ack(message: AbstractIncomingMessage) -> None:
-    # A closed channel cannot ack: the broker redelivers the message, and dedupe recognises it.
-    try:
-        # Sent on the channel without waiting for the write to be flushed (aio-pika's ack
-        # waits): nothing here depends on when the broker reads it, and the wait cost a wake-up
-        # per message (docs/benchmarks.md). A lost ack is a redelivery, which dedupe recognises.
-        assert message.delivery_tag is not None, "hookq consumes with acknowledgements"
-        await message.channel.basic_ack(message.delivery_tag, wait=False)
-    except Exception as exc:
-        log.warning("ack failed: the broker will redeliver", error=f"{type(exc).__name__}: {exc}")
 
 
 async def requeue(message: AbstractIncomingMessage) -> None:

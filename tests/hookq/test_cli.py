@@ -15,7 +15,7 @@ import pytest
 from hookq.cli import COMMAND_MODULES, main
 from hookq.destinations.cli import FILE_VARIABLE
 from hookq.settings import Settings, env_name
-from hookq.worker.cli import PREFETCH_VARIABLE
+from hookq.worker.cli import METRICS_PORT_VARIABLE, PREFETCH_VARIABLE
 
 HOOKQ = Path(sys.executable).with_name("hookq")  # the console script of the installed project
 SUBCOMMANDS = {
@@ -112,6 +112,7 @@ def test_worker_help_names_the_prefetch_setting_of_the_settings_module() -> None
     # Written out in hookq.worker.cli to keep pydantic out of `hookq --help`.
     assert "prefetch" in Settings.model_fields
     assert env_name("prefetch") == PREFETCH_VARIABLE
+    assert env_name("worker_metrics_port") == METRICS_PORT_VARIABLE
 
 
 def test_destinations_help_names_the_file_setting_of_the_settings_module() -> None:

@@ -40,6 +40,9 @@ def test_comma_separated_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
         ("HOOKQ_INGRESS_PORT", "70000"),
         ("HOOKQ_AMQP_URL", "http://broker"),
         ("HOOKQ_REDIS_URL", "localhost:6379"),
+        ("HOOKQ_REDIS_URL", "redis+sentinel://s1:26379,s2:26379"),  # no service name
+        ("HOOKQ_REDIS_URL", "redis+sentinel://s1:port/hookq"),
+        ("HOOKQ_REDIS_URL", "redis+sentinel://s1:26379/hookq/first"),
         ("HOOKQ_SOURCES", "plain,zendesk"),
         ("HOOKQ_NAMESPACE", "Has Spaces"),
         ("HOOKQ_LOG_LEVEL", "LOUD"),
@@ -52,6 +55,23 @@ def test_bad_value_names_the_variable(
     monkeypatch.setenv(variable, value)
     with pytest.raises(SettingsError, match=variable):
         load_settings()
+
+
+def test_a_sentinel_url_names_sentinels_service_and_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hookq.connecting import safe_url
+    from hookq.redis_url import parse_sentinel
+
+    url = "redis+sentinel://:s3cret@10.0.0.1:26379,sentinel-b,[::1]:26380/dedupe/2"
+    monkeypatch.setenv("HOOKQ_REDIS_URL", url)
+    assert load_settings().redis_url == url
+    target = parse_sentinel(url)
+    assert target.sentinels == (("10.0.0.1", 26379), ("sentinel-b", 26379), ("::1", 26380))
+    assert (target.service, target.db, target.password) == ("dedupe", 2, "s3cret")
+    assert "s3cret" not in repr(target)
+    assert "s3cret" not in target.where()
+    assert safe_url(url) == "redis+sentinel://10.0.0.1:26379,sentinel-b,[::1]:26380/dedupe/2"
 
 
 def test_enabled_source_without_secret_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:

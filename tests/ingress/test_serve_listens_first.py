@@ -4,6 +4,7 @@ process already listens (``/healthz`` 200, ``/readyz`` 503)."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import subprocess
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import STANDARD_SECRET
+from tests.reliability import senders
 from tests.reliability.procs import free_port, http_status
 
 # Nothing listens on port 1: connecting is refused, and the publisher retries forever.
@@ -68,6 +70,12 @@ def test_it_listens_while_the_broker_is_unreachable() -> None:
             assert time.monotonic() < deadline, "the ingress never listened"
             time.sleep(0.1)
         assert http_status(f"http://127.0.0.1:{port}/readyz", timeout=1) == 503
+        # A webhook meanwhile: 503 (the provider retries), not a 500 for the missing channel.
+        event = senders.standard("listen.first", {})
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("POST", event.path, body=event.body, headers=event.headers)
+        assert connection.getresponse().status == 503
+        connection.close()
     finally:
         process.terminate()
         process.wait(15)

@@ -153,8 +153,10 @@ class Fleet:
                 raise ProcessFailed(f"worker {spawned.pid} not consuming: {spawned.log_tail()}")
             time.sleep(0.05)
 
-    def redis_server(self, port: int, data_dir: Path) -> Spawned:
-        """A private Redis with an fsync-always append-only file: survives SIGKILL whole."""
+    def redis_server(self, port: int, data_dir: Path, *options: str) -> Spawned:
+        """A private Redis with an fsync-always append-only file: survives SIGKILL whole.
+        ``options``: more of redis-server's (``--replicaof``, or ``--sentinel`` with a config
+        file first)."""
         spawned = self.spawn(
             "redis",
             [
@@ -171,6 +173,7 @@ class Fleet:
                 "always",
                 "--dir",
                 str(data_dir),
+                *options,
             ],
             self.env(),
         )

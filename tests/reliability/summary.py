@@ -30,6 +30,13 @@ class Summary:
     cluster_lost: int = 0
     cluster_duplicated: int = 0
     cluster_scenarios: int = 0
+    # The Sentinel scenario's own figures: a duplicate there is a done mark the failover lost
+    # (not yet replicated), which no worker kill explains.
+    failover_events: int = 0
+    failovers: int = 0
+    failover_lost: int = 0
+    failover_duplicated: int = 0
+    failover_marks_lost: int = 0  # done marks missing at the end (what a retry would run again)
 
     def add(self, verdict: Verdict, events: int, kills: int = 0, restarts: int = 0) -> None:
         self.scenarios += 1
@@ -57,6 +64,14 @@ class Summary:
         self.cluster_lost += len(verdict.lost)
         self.cluster_duplicated += verdict.duplicated
 
+    def add_failover(self, verdict: Verdict, events: int, failovers: int, marks_lost: int) -> None:
+        self.scenarios += 1
+        self.failover_events += events
+        self.failovers += failovers
+        self.failover_lost += len(verdict.lost)
+        self.failover_duplicated += verdict.duplicated
+        self.failover_marks_lost += marks_lost
+
     def line(self) -> str:
         why = (
             "(all explained by kills)"
@@ -68,6 +83,16 @@ class Summary:
             f"fuzz_cases={self.fuzz_cases} lost={self.lost} duplicated={self.duplicated} {why}"
             + self._transactional()
             + self._cluster()
+            + self._failover()
+        )
+
+    def _failover(self) -> str:
+        if not self.failovers:
+            return ""
+        return (
+            f"; redis failover: events={self.failover_events} failovers={self.failovers} "
+            f"lost={self.failover_lost} duplicated={self.failover_duplicated} "
+            f"done_marks_lost={self.failover_marks_lost} (unreplicated at the kill)"
         )
 
     def _transactional(self) -> str:

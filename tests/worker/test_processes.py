@@ -5,16 +5,20 @@ a restart, SIGTERM draining, and the command's usage errors. Handler: ``tests.su
 from __future__ import annotations
 
 import asyncio
+import socket
+import time
 from pathlib import Path
 
+import psutil
 import redis.asyncio as aioredis
 from aio_pika.abc import AbstractChannel
 
 from hookq.settings import Settings
 from hookq.topology import Names
+from tests.reliability.procs import free_port, http_status
 from tests.support.events import eventually, publish_event, ready_count, standard_body
 from tests.support.handlers import Recording
-from tests.support.workers import WorkerProcess, run_worker_command, worker_env
+from tests.support.workers import READY_LINE, WorkerProcess, run_worker_command, worker_env
 
 HANDLERS = "tests.support.handlers"
 
@@ -132,3 +136,85 @@ def test_a_handler_timeout_not_below_the_claim_lease_refuses_to_start(settings: 
 
 async def _started(recording: Recording, client: aioredis.Redis, n: int) -> bool:
     return len(await recording.start_records(client)) >= n
+
+
+def _wait_consuming(worker: WorkerProcess, count: int, timeout: float = 45.0) -> None:
+    """Until ``count`` processes (restarts included) said they consume."""
+    deadline = time.monotonic() + timeout
+    while worker.output().count(READY_LINE) < count:
+        assert worker.proc.poll() is None, f"the supervisor exited:\n{worker.tail()}"
+        assert time.monotonic() < deadline, f"not {count} processes consuming:\n{worker.tail()}"
+        time.sleep(0.05)
+
+
+def _children(worker: WorkerProcess) -> list[int]:
+    return [child.pid for child in psutil.Process(worker.proc.pid).children()]
+
+
+async def test_worker_processes_have_their_own_metrics_port_are_replaced_and_drain(
+    settings: Settings,
+    names: Names,
+    channel: AbstractChannel,
+    redis_client: aioredis.Redis,
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    while port + 1 > 65535 or not _port_free(port + 1):
+        port = free_port()
+    env = worker_env(settings, HANDLERS, HOOKQ_WORKER_METRICS_PORT=str(port))
+    recording = Recording(names)
+    args = ("--processes", "2", "--prefetch", "1")
+    with WorkerProcess.start(env, tmp_path / "w.log", *args) as worker:
+        await asyncio.to_thread(_wait_consuming, worker, 2)
+        # Each process answers on the configured port plus its index.
+        for each in (port, port + 1):
+            assert http_status(f"http://127.0.0.1:{each}/readyz") == 200
+        victim = _children(worker)[0]
+        psutil.Process(victim).kill()
+        await asyncio.to_thread(_wait_consuming, worker, 3)
+        assert victim not in _children(worker)
+        assert len(_children(worker)) == 2
+        for each in (port, port + 1):
+            assert http_status(f"http://127.0.0.1:{each}/readyz") == 200
+
+        for delivery_id in ("evt-1", "evt-2", "evt-3", "evt-4"):
+            await publish_event(channel, names, delivery_id, standard_body(sleep=1.0))
+        # One event in flight in each process (prefetch 1), then SIGTERM to the supervisor.
+        await eventually(lambda: _started(recording, redis_client, 2))
+        worker.terminate()
+        assert await asyncio.to_thread(worker.wait) == 0
+
+    effects = await recording.effect_counts(redis_client)
+    starts = await recording.start_records(redis_client)
+    assert len({s["pid"] for s in starts}) == 2  # both processes took part
+    assert set(effects.values()) == {1}  # what started finished, once
+    assert len(effects) == len(starts) >= 2
+
+    async def rest_left() -> bool:  # a quorum queue applies returns asynchronously
+        ready = await ready_count(channel, names.handler_queue("recorder"))
+        return ready == 4 - len(effects)
+
+    await eventually(rest_left, timeout=5)
+    assert '"process exited: restarting it"' in worker.output()
+    assert worker.output().count('"worker drained"') == 2
+
+
+def test_processes_usage_errors_exit_2(settings: Settings) -> None:
+    env = worker_env(settings, HANDLERS)
+    for value in ("0", "many"):
+        done = run_worker_command(env, "--processes", value)
+        assert done.returncode == 2
+        assert "--processes" in done.stderr
+    env = worker_env(settings, HANDLERS, HOOKQ_WORKER_METRICS_PORT="65535")
+    done = run_worker_command(env, "--processes", "2")
+    assert done.returncode == 2
+    assert "HOOKQ_WORKER_METRICS_PORT" in done.stderr
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
