@@ -41,7 +41,7 @@ import aio_pika
 import aiormq
 import orjson
 import structlog
-from aio_pika.abc import AbstractConnection
+from aio_pika.abc import AbstractConnection, AbstractIncomingMessage
 
 from hookq.amqp import connect
 from hookq.display import safe
@@ -365,20 +365,30 @@ async def _append(
 
 
 async def _read_until(connection: AbstractConnection, stream: str, mark: str) -> list[Declaration]:
+    # A consumer of our own, not aio-pika's queue iterator: the iterator, closed with messages
+    # still buffered (another worker's records after our mark), rejects them with requeue, and
+    # RabbitMQ answers a reject on a stream by closing the connection (NOT_IMPLEMENTED). What
+    # is left unacked here is dropped with the channel, which a stream allows.
     channel = await connection.channel()
+    arrived: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
     records: list[Declaration] = []
     try:
         await channel.set_qos(prefetch_count=READ_PREFETCH)
         queue = await channel.get_queue(stream, ensure=False)
+
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            arrived.put_nowait(message)
+
+        await queue.consume(on_message, arguments={"x-stream-offset": "first"})
         async with asyncio.timeout(READ_TIMEOUT):
-            async with queue.iterator(arguments={"x-stream-offset": "first"}) as messages:
-                async for message in messages:
-                    await message.ack()  # a stream's consumer acks to be sent more
-                    record = _parse(message.body)
-                    if record.get("mark") == mark:
-                        break
-                    if (declaration := Declaration.read(record)) is not None:
-                        records.append(declaration)
+            while True:
+                message = await arrived.get()
+                await message.ack()  # a stream's consumer acks to be sent more
+                record = _parse(message.body)
+                if record.get("mark") == mark:
+                    break
+                if (declaration := Declaration.read(record)) is not None:
+                    records.append(declaration)
     finally:
         if not channel.is_closed:
             await channel.close()

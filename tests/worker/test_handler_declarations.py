@@ -300,3 +300,22 @@ async def test_a_stream_not_ready_yet_is_recorded_on_a_new_connection(
     async with connection:
         recorded = await declarations.read(connection, names)
     assert recorded["recorded"].owner == spec.origin
+
+
+async def test_records_after_the_marker_leave_the_readers_connection_open(
+    settings: Settings, names: Names
+) -> None:
+    # Workers starting together append after each other's markers: the reader stops at its
+    # own with the later records already delivered to it. Rejecting them (what aio-pika's queue
+    # iterator does on close) would make RabbitMQ close the connection: a stream takes no reject.
+    spec = HandlerSpec("early", ("standard.#",), recorder([]))
+    own = [Declaration("early", spec.origin, spec.patterns, 1.0)]
+    later = [Declaration(f"later-{n}", "elsewhere:h", ("standard.#",), 2.0) for n in range(50)]
+    connection = await aio_pika.connect(settings.amqp_url)
+    async with connection:
+        await declarations._append(connection, names, own, "our-mark")
+        await declarations._append(connection, names, later, "")
+        read = await declarations._read_until(connection, names.declarations_stream, "our-mark")
+        assert [record.handler for record in read] == ["early"]
+        assert not connection.is_closed
+        assert "later-49" in await declarations.read(connection, names)
