@@ -14,88 +14,71 @@ already: it is valid JSON and a top-level object.
 from __future__ import annotations
 
 import json
+import re
 
 _WHITESPACE = b" \t\r\n"
+# A JSON string (its escapes included), a bracket or a comma.
+_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[{}\[\],]', re.DOTALL)
+_QUOTE, _CLOSE_OBJECT = ord('"'), ord("}")
+_OPENING, _CLOSING = b"{[", b"}]"
 
 
 def without_member(body: bytes, name: str) -> bytes:
     """``body`` (a valid JSON object) without its top-level members named ``name``: each is cut
     with the comma that separated it from its neighbour, and nothing else."""
+    members = _members(body)
     while True:
-        members = _members(body)
         found = next((n for n, (_s, _e, key) in enumerate(members) if key == name), None)
         if found is None:
             return body
-        start, end, _key = members[found]
+        start, end, _name = members[found]
         if found + 1 < len(members):  # up to the next member: the comma and what follows it
             end = members[found + 1][0]
         elif found > 0:  # the last one: from the end of the previous member's value
             start = members[found - 1][1]
         body = body[:start] + body[end:]
+        if sum(key == name for _s, _e, key in members) > 1:  # a duplicate: positions moved
+            members = _members(body)
+        else:
+            return body
 
 
 def _members(body: bytes) -> list[tuple[int, int, str]]:
     """(start, end, decoded key) of each top-level member: ``start`` at its key's quote,
-    ``end`` just after its value, whitespace around the member excluded."""
+    ``end`` just after its value, whitespace around the member excluded.
+
+    One pass over the tokens that matter (strings, brackets, commas), found by a regular
+    expression rather than byte by byte in Python: a byte loop cost about 100 us per LiveChat
+    body, a third of the ingress's time per request. A value ends where the next top-level
+    comma or the closing brace starts (numbers, true, false and null are not tokens)."""
     members: list[tuple[int, int, str]] = []
-    i = body.index(b"{") + 1
-    length = len(body)
-    while i < length:
-        i = _skip_space(body, i)
-        if body[i] == ord("}"):
-            break
-        if body[i] == ord(","):
-            i += 1
-            continue
-        key_start = i
-        key_end = _string_end(body, i)
-        key = json.loads(body[key_start:key_end])
-        i = _skip_space(body, key_end)
-        i = _skip_space(body, i + 1)  # past the colon
-        value_end = _value_end(body, i)
-        members.append((key_start, value_end, key))
-        i = value_end
+    depth = 0
+    key_start, key = 0, None
+    for token in _TOKEN.finditer(body):
+        first = body[token.start()]
+        if first == _QUOTE:
+            if depth == 1 and key is None:
+                key_start, key = token.start(), _key(token.group())
+        elif first in _OPENING:
+            depth += 1
+        elif depth > 1:  # a nested closing bracket (commas inside values are theirs)
+            depth -= 1 if first in _CLOSING else 0
+        else:  # a top-level comma or the closing brace: the value before it ends
+            if key is not None:
+                members.append((key_start, _end_of_value(body, token.start()), key))
+                key = None
+            if first == _CLOSE_OBJECT:
+                break
     return members
 
 
-def _skip_space(body: bytes, i: int) -> int:
-    while body[i] in _WHITESPACE:
-        i += 1
-    return i
+def _key(quoted: bytes) -> str:
+    # Decoded only when escaped: json.loads for every key cost more than the scan itself.
+    return json.loads(quoted) if b"\\" in quoted else quoted[1:-1].decode("utf-8", "replace")
 
 
-def _string_end(body: bytes, i: int) -> int:
-    """Just past the string that opens at ``i``."""
-    i += 1
-    while True:
-        char = body[i]
-        if char == ord("\\"):
-            i += 2
-        elif char == ord('"'):
-            return i + 1
-        else:
-            i += 1
-
-
-def _value_end(body: bytes, i: int) -> int:
-    """Just past the value that starts at ``i``."""
-    char = body[i]
-    if char == ord('"'):
-        return _string_end(body, i)
-    if char in b"{[":
-        depth = 0
-        while True:
-            char = body[i]
-            if char == ord('"'):
-                i = _string_end(body, i)
-                continue
-            if char in b"{[":
-                depth += 1
-            elif char in b"}]":
-                depth -= 1
-                if depth == 0:
-                    return i + 1
-            i += 1
-    while i < len(body) and body[i] not in b",}" and body[i] not in _WHITESPACE:
-        i += 1  # a number, true, false or null
-    return i
+def _end_of_value(body: bytes, separator: int) -> int:
+    """Just after the value that ends before ``separator`` (whitespace before it excluded)."""
+    while body[separator - 1] in _WHITESPACE:
+        separator -= 1
+    return separator
