@@ -13,11 +13,13 @@ import redis.asyncio as aioredis
 from aio_pika.abc import AbstractRobustConnection
 from playwright.async_api import expect
 
+from hookq import declarations
 from hookq.display import safe
+from hookq.handlers.api import HandlerSpec
 from hookq.settings import Settings
 from hookq.topology import Names
 from tests.console.conftest import TOKEN, Browser, StartConsole, client, log_in
-from tests.console.handlers import EVENT_TYPE, Switch
+from tests.console.handlers import EVENT_TYPE, Switch, flaky
 from tests.console.support import HANDLER, declare_flaky, start_worker, wait_ready
 from tests.events.support import Sample, archive_events, body_for
 from tests.support.events import eventually
@@ -209,3 +211,29 @@ async def test_a_replay_without_the_csrf_token_sends_nothing(
     channel = await amqp.channel()
     queue = await channel.declare_queue(names.handler_queue(HANDLER), passive=True)
     assert queue.declaration_result.message_count == 0
+
+
+async def test_a_search_shows_100_and_an_api_replay_without_a_limit_takes_every_match(
+    console_settings: Settings,
+    names: Names,
+    amqp: AbstractRobustConnection,
+    start_console: StartConsole,
+) -> None:
+    # The handler's declaration, as a worker records it at start (a replay targets it).
+    spec = HandlerSpec(HANDLER, ("standard.order.*",), flaky)
+    async with declarations.declaring(console_settings.amqp_url, "test", names, {HANDLER: spec}):
+        pass
+    await archive_events(amqp, names, orders([f"many-{n:03d}" for n in range(120)]))
+    running = await start_console(console_settings, sample=False)
+    async with aiohttp.ClientSession(headers=BEARER) as http:
+        async with http.get(f"{running.url}/api/events", params={"since": "1h"}) as answer:
+            listed = await answer.json()
+        assert len(listed) == 100
+        assert listed[-1]["delivery_id"] == "many-119"  # the newest 100
+        every = {"handler": HANDLER, "since": "1h", "dry_run": True}
+        async with http.post(f"{running.url}/api/events/replay", json=every) as answer:
+            assert answer.status == 200, await answer.text()
+            assert (await answer.json())["matched"] == 120
+        shown = every | {"limit": "100"}
+        async with http.post(f"{running.url}/api/events/replay", json=shown) as answer:
+            assert (await answer.json())["matched"] == 100

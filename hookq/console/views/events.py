@@ -56,10 +56,13 @@ def _text(data: Mapping[str, Any], name: str) -> str | None:
     return value.strip() or None
 
 
-def selection_of(data: Mapping[str, Any], now: datetime | None = None) -> Selection:
+def selection_of(
+    data: Mapping[str, Any], *, default_limit: int | None = DEFAULT_LIMIT
+) -> Selection:
     """A search's filters, from a query, a form or an API body (``hookq events list``'s
-    options, same syntax); ``BadInput`` names the one that is wrong."""
-    now = now or datetime.now(UTC)
+    options, same syntax); ``BadInput`` names the one that is wrong. Without a limit: at most
+    ``default_limit`` events (a page's rows; a replay takes every match)."""
+    now = datetime.now(UTC)
     ids = data.get("ids") or ()
     if isinstance(ids, str):
         ids = ids.replace(",", " ").split()
@@ -74,15 +77,15 @@ def selection_of(data: Mapping[str, Any], now: datetime | None = None) -> Select
             until=parse_time(until, now) if until else None,
             contains=_text(data, "contains"),
             ids=frozenset(ids),
-            limit=_limit(data.get("limit")),
+            limit=_limit(data.get("limit"), default_limit),
         )
     except ValueError as exc:
         raise BadInput(str(exc)) from None
 
 
-def _limit(value: Any) -> int:
+def _limit(value: Any, default: int | None) -> int | None:
     if value is None or value == "":
-        return DEFAULT_LIMIT
+        return default
     try:
         limit = int(value)
     except (TypeError, ValueError):
@@ -97,6 +100,7 @@ def _search_query(request: web.Request) -> dict[str, str]:
     given = {name: request.query.get(name, "") for name in FILTERS}
     if not any(given[name] for name in ("since", "until", "ids")):
         given["since"] = DEFAULT_SINCE
+    given["limit"] = given["limit"] or str(DEFAULT_LIMIT)  # so a replay sends what is shown
     return given
 
 
@@ -119,7 +123,6 @@ async def events_page(request: web.Request) -> web.Response:
         rows=rows,
         missing=missing,
         handlers=sorted(console_of(request).specs),
-        replay_query=urlencode({k: v for k, v in query.items() if v}),
     )
 
 
@@ -167,7 +170,7 @@ async def _replay(
     request: web.Request, data: Mapping[str, Any], *, dry_run: bool
 ) -> dict[str, object]:
     console = console_of(request)
-    selection, handlers = selection_of(data), _handlers(data)
+    selection, handlers = selection_of(data, default_limit=None), _handlers(data)
     try:
         summary = await replay(console.settings, selection, handlers, dry_run=dry_run)
     except (ReplayError, ArchiveMissing) as exc:
