@@ -32,7 +32,7 @@ from pydantic import (
     field_validator,
 )
 
-from hookq.sources.standard.config import decode_secret
+from hookq.sources.standard.config import check_secrets, decode_secret
 from hookq.topology import check_handler_name, check_pattern
 
 DEFAULT_TIMEOUT = 10.0
@@ -118,12 +118,7 @@ class Destination(BaseModel):
     @field_validator("secrets")
     @classmethod
     def _whsec(cls, value: list[SecretStr]) -> list[SecretStr]:
-        for number, secret in enumerate(value, 1):
-            try:
-                decode_secret(secret.get_secret_value())
-            except ValueError as exc:
-                raise ValueError(f"secret {number}: {exc}") from None
-        return value
+        return check_secrets(value)
 
     @field_validator("rate_limit", mode="before")
     @classmethod

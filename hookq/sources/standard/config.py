@@ -23,15 +23,20 @@ def decode_secret(secret: str) -> bytes:
     return key
 
 
+def check_secrets(secrets: list[SecretStr]) -> list[SecretStr]:
+    """Each secret decodes (``decode_secret``); the error names which one, by its position."""
+    for number, secret in enumerate(secrets, 1):
+        try:
+            decode_secret(secret.get_secret_value())
+        except ValueError as exc:
+            raise ValueError(f"secret {number}: {exc}") from None
+    return secrets
+
+
 class StandardSettings(SourceSettings):
     model_config = SourceSettings.config_for("standard")
 
     @field_validator("secrets")
     @classmethod
     def _secrets_are_whsec(cls, secrets: list[SecretStr]) -> list[SecretStr]:
-        for number, secret in enumerate(secrets, 1):
-            try:
-                decode_secret(secret.get_secret_value())
-            except ValueError as exc:
-                raise ValueError(f"secret {number}: {exc}") from None
-        return secrets
+        return check_secrets(secrets)
