@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import secrets
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 
 from hookq.events import render
 from hookq.events.cli import EXIT_NOTHING, EXIT_OK, EXIT_USAGE
@@ -17,7 +17,7 @@ from hookq.events.finding import search
 from hookq.events.replaying import ReplayError, ReplaySummary
 from hookq.events.replaying import replay as replay_events
 from hookq.events.schema_drift import drift as schema_drift
-from hookq.events.selection import Selection, parse_time
+from hookq.events.selection import Selection, time_or_none
 from hookq.privacy import Privacy
 from hookq.settings import Settings
 from hookq.sources.registry import PROVIDERS
@@ -30,16 +30,16 @@ class UsageError(Exception):
 def selection_of(args: argparse.Namespace, now: datetime | None = None) -> Selection:
     """The filters given, with relative times made absolute now (a resumed replay keeps
     them)."""
-    now = now or datetime.now(UTC)
     try:
-        return Selection(
+        return Selection.typed(
             source=args.source,
             type_pattern=args.type,
-            since=parse_time(args.since, now) if args.since else None,
-            until=parse_time(args.until, now) if args.until else None,
+            since=args.since,
+            until=args.until,
             contains=args.contains,
-            ids=frozenset(getattr(args, "ids", None) or ()),
+            ids=getattr(args, "ids", None) or (),
             limit=args.limit,
+            now=now,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -57,7 +57,7 @@ async def list_(args: argparse.Namespace, settings: Settings) -> int:
 
 async def show(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        since = parse_time(args.since, datetime.now(UTC)) if args.since else None
+        since = time_or_none(args.since)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     found = await trace(settings, args.delivery_id, since=since)
@@ -144,7 +144,7 @@ def _confirmed(planned: ReplaySummary) -> bool:
 
 async def drift(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        since = parse_time(args.since) if args.since else None
+        since = time_or_none(args.since)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if args.source is not None and args.source not in PROVIDERS:

@@ -14,7 +14,7 @@ e-mail address finds nothing rather than telling who wrote it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -45,6 +45,33 @@ class Selection:
         if self.since and self.until and self.since > self.until:
             raise ValueError("since is after until")
         object.__setattr__(self, "ids", frozenset(self.ids))
+
+    @classmethod
+    def typed(
+        cls,
+        *,
+        source: str | None = None,
+        type_pattern: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        contains: str | None = None,
+        ids: Iterable[str] = (),
+        limit: int | None = None,
+        now: datetime | None = None,
+    ) -> Selection:
+        """The filters as an operator types them (``hookq events`` options, the console's
+        form): ``since`` and ``until`` a duration back from ``now`` or an ISO-8601 time.
+        ``ValueError`` says what is wrong."""
+        now = now or datetime.now(UTC)
+        return cls(
+            source=source,
+            type_pattern=type_pattern,
+            since=time_or_none(since, now),
+            until=time_or_none(until, now),
+            contains=contains,
+            ids=frozenset(ids),
+            limit=limit,
+        )
 
     def to_json(self) -> dict[str, object]:
         """As a replay's checkpoint keeps it (``from_json`` reads it back)."""
@@ -79,6 +106,11 @@ class Selection:
             ids=frozenset(i for i in ids if isinstance(i, str)),
             limit=limit if isinstance(limit, int) else None,
         )
+
+
+def time_or_none(text: str | None, now: datetime | None = None) -> datetime | None:
+    """``parse_time`` of a filter that may be absent (None or empty)."""
+    return parse_time(text, now) if text else None
 
 
 def parse_time(text: str, now: datetime | None = None) -> datetime:

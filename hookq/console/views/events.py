@@ -10,7 +10,6 @@ its delivery id), and the JSON answers are ``hookq events list|show|replay --jso
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,7 +35,7 @@ from hookq.events import (
     trace,
 )
 from hookq.events import render as shapes
-from hookq.events.selection import parse_time
+from hookq.events.selection import time_or_none
 
 log = structlog.get_logger("hookq.console")
 
@@ -62,21 +61,19 @@ def selection_of(
     """A search's filters, from a query, a form or an API body (``hookq events list``'s
     options, same syntax); ``BadInput`` names the one that is wrong. Without a limit: at most
     ``default_limit`` events (a page's rows; a replay takes every match)."""
-    now = datetime.now(UTC)
     ids = data.get("ids") or ()
     if isinstance(ids, str):
         ids = ids.replace(",", " ").split()
     if not isinstance(ids, list | tuple) or not all(isinstance(i, str) for i in ids):
         raise BadInput("ids must be delivery ids (a list, or separated by spaces or commas)")
     try:
-        since, until = _text(data, "since"), _text(data, "until")
-        return Selection(
+        return Selection.typed(
             source=_text(data, "source"),
             type_pattern=_text(data, "type"),
-            since=parse_time(since, now) if since else None,
-            until=parse_time(until, now) if until else None,
+            since=_text(data, "since"),
+            until=_text(data, "until"),
             contains=_text(data, "contains"),
-            ids=frozenset(ids),
+            ids=ids,
             limit=_limit(data.get("limit"), default_limit),
         )
     except ValueError as exc:
@@ -133,9 +130,8 @@ def _show_query(event: ArchivedEvent) -> str:
 
 async def _trace(request: web.Request) -> dict[str, Any] | None:
     console = console_of(request)
-    since = _text(request.query, "since")
     try:
-        moment = parse_time(since, datetime.now(UTC)) if since else None
+        moment = time_or_none(_text(request.query, "since"))
     except ValueError as exc:
         raise BadInput(f"since: {exc}") from None
     try:
