@@ -16,7 +16,7 @@ from pathlib import Path
 
 from hookq.settings import Settings
 from tests.console.conftest import TOKEN, free_port
-from tests.support.workers import REPO
+from tests.support.workers import REPO, run_hookq
 
 
 def console_env(settings: Settings, port: int, **more: str) -> dict[str, str]:
@@ -60,15 +60,7 @@ def get(url: str) -> tuple[int, str, str]:
 
 
 def run_to_exit(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hookq.cli", "console"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_hookq(env, "console")
 
 
 def test_without_a_token_the_console_refuses_to_start(settings: Settings) -> None:

@@ -28,7 +28,7 @@ from hookq.message import event_headers
 from hookq.settings import Settings
 from hookq.sources.catalogue import example
 from hookq.topology import ArchiveRetention, Names, declare_archive
-from tests.support.workers import REPO
+from tests.support.workers import REPO, run_hookq
 
 RETENTION = ArchiveRetention("7D", None, None)
 TYPES = (
@@ -130,14 +130,7 @@ def events_env(settings: Settings, **overrides: str) -> dict[str, str]:
 
 def hookq_events(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     """``hookq events *args`` run to completion as a process."""
-    return subprocess.run(
-        [sys.executable, "-m", "hookq.cli", "events", *args],
-        cwd=REPO,
-        env=events_env(settings),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_hookq(events_env(settings), "events", *args, timeout=120)
 
 
 def popen_events(settings: Settings, *args: str) -> subprocess.Popen[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import sys
 
 import asyncpg
 import pytest
@@ -15,7 +14,7 @@ from hookq.inbox.store import Inbox
 from hookq.settings import Settings, SettingsError
 from hookq.worker.inflight import InFlight
 from tests.support.redis_server import free_port
-from tests.support.workers import REPO
+from tests.support.workers import run_hookq
 
 EXTRA = Migration(2, "extra", "CREATE TABLE {schema}.extra (id integer)")
 
@@ -28,15 +27,7 @@ def hookq_db(
         "PATH": "/usr/bin:/bin",
         **({"HOOKQ_POSTGRES_URL": url} if url else {}),
     }
-    return subprocess.run(
-        [sys.executable, "-m", "hookq.cli", "db", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_hookq(env, "db", *args)
 
 
 async def test_migrate_creates_the_schema_then_finds_it_current(

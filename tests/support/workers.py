@@ -50,17 +50,24 @@ def worker_env(settings: Settings, handler_modules: str = "", **overrides: str) 
     return env
 
 
-def run_worker_command(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``hookq worker *args`` to completion (for usage errors: it must exit by itself)."""
+def run_hookq(
+    env: dict[str, str], *args: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run ``hookq *args`` to completion, its output captured (it must exit by itself)."""
     return subprocess.run(
-        [sys.executable, "-m", "hookq.cli", "worker", *args],
+        [sys.executable, "-m", "hookq.cli", *args],
         cwd=REPO,
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
         check=False,
     )
+
+
+def run_worker_command(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``hookq worker *args`` to completion (for usage errors: it must exit by itself)."""
+    return run_hookq(env, "worker", *args)
 
 
 class WorkerProcess:

@@ -8,7 +8,6 @@ import io
 import json
 import os
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -22,7 +21,8 @@ from hookq.settings import Settings
 from hookq.sources.catalogue import example
 from hookq.topology import Names, declare_exchanges
 from tests.conftest import SECRETS
-from tests.reliability.procs import REPO, Fleet, free_port
+from tests.reliability.procs import Fleet, free_port
+from tests.support.workers import run_hookq
 
 STARYA_HEADERS = {
     "HOOKQ_STARYA_ID_HEADER": "X-Starya-Id",
@@ -45,15 +45,7 @@ def env_of(settings: Settings, **overrides: str) -> dict[str, str]:
 
 
 def hookq_send(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hookq.cli", "send", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_hookq(env, "send", *args)
 
 
 @pytest.fixture
