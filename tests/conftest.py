@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from urllib.parse import urlsplit
 
 import aio_pika
 import pytest
@@ -24,6 +25,7 @@ from hookq.settings import Settings
 from hookq.sources.registry import settings_type
 from hookq.topology import Names
 from tests import services
+from tests.support.proxy import CuttableProxy
 
 SESSION_PREFIX = f"t{uuid.uuid4().hex[:6]}"
 _namespace_numbers = itertools.count()
@@ -179,3 +181,16 @@ async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
     client = aioredis.from_url(redis_url)
     async with client:
         yield client
+
+
+@pytest.fixture
+async def proxies(amqp_url: str) -> AsyncIterator[list[CuttableProxy]]:
+    """Two "nodes" of a cluster for ``HOOKQ_AMQP_URL``: proxies to the shared broker, each
+    cut (a dead node) by a test, all cut at the end."""
+    target = urlsplit(amqp_url)
+    made = [CuttableProxy(target.hostname or "127.0.0.1", target.port or 5672) for _ in range(2)]
+    for proxy in made:
+        await proxy.start()
+    yield made
+    for proxy in made:
+        await proxy.cut()

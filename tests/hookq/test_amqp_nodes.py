@@ -9,8 +9,6 @@ real nodes)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from urllib.parse import urlsplit
 
 import aio_pika
 import pytest
@@ -25,18 +23,6 @@ from tests.support.events import eventually
 from tests.support.proxy import CuttableProxy, url_via
 
 DEAD = "amqp://guest:secret-pw@127.0.0.1:1/"  # nothing listens on port 1
-
-
-@pytest.fixture
-async def proxies(amqp_url: str) -> AsyncIterator[list[CuttableProxy]]:
-    """Two "nodes": proxies to the shared broker."""
-    target = urlsplit(amqp_url)
-    made = [CuttableProxy(target.hostname or "127.0.0.1", target.port or 5672) for _ in range(2)]
-    for proxy in made:
-        await proxy.start()
-    yield made
-    for proxy in made:
-        await proxy.cut()
 
 
 def test_nodes_are_split_on_commas_and_masked_each() -> None:

@@ -5,11 +5,7 @@ tests/reliability/test_cluster.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from urllib.parse import urlsplit
-
 import aiohttp
-import pytest
 from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 
 from hookq.handlers.api import HandlerContext, HandlerSpec
@@ -31,17 +27,6 @@ def recorder(name: str, seen: list[str]) -> HandlerSpec:
         seen.append(ctx.delivery_id)
 
     return HandlerSpec(name=name, patterns=("standard.#",), func=run, timeout=5.0)
-
-
-@pytest.fixture
-async def proxies(amqp_url: str) -> AsyncIterator[list[CuttableProxy]]:
-    target = urlsplit(amqp_url)
-    made = [CuttableProxy(target.hostname or "127.0.0.1", target.port or 5672) for _ in range(2)]
-    for proxy in made:
-        await proxy.start()
-    yield made
-    for proxy in made:
-        await proxy.cut()
 
 
 async def readyz(port: int) -> tuple[int, dict[str, object]]:
