@@ -229,6 +229,14 @@ async def test_a_search_shows_100_and_an_api_replay_without_a_limit_takes_every_
         async with http.get(f"{running.url}/api/events", params={"since": "1h"}) as answer:
             listed = await answer.json()
         assert len(listed) == 100
+        for limit, why in (("many", "whole number"), ("5000", "between 1 and 1000")):
+            async with http.get(f"{running.url}/api/events", params={"limit": limit}) as answer:
+                assert answer.status == 400
+                assert why in (await answer.json())["message"]
+        bad_ids = {"handler": HANDLER, "ids": [1, 2]}
+        async with http.post(f"{running.url}/api/events/replay", json=bad_ids) as answer:
+            assert answer.status == 400
+            assert "ids must be delivery ids" in (await answer.json())["message"]
         assert listed[-1]["delivery_id"] == "many-119"  # the newest 100
         every = {"handler": HANDLER, "since": "1h", "dry_run": True}
         async with http.post(f"{running.url}/api/events/replay", json=every) as answer:
