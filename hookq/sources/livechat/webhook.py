@@ -38,5 +38,5 @@ class LivechatSource(Source):
 
     def identify(self, request: Request) -> Accepted:
         action = required_string(request.json, "action")
-        stripped = without_member(request.body, SECRET_FIELD)
+        stripped = without_member(request.body, SECRET_FIELD, request.json)
         return Accepted(event_type=action, delivery_id=body_digest(stripped), body=stripped)
