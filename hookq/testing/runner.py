@@ -35,6 +35,7 @@ from hookq.sources.base import SourceSettings
 from hookq.sources.registry import source_type
 from hookq.testing.signing import Payload, signed_request, source_settings
 from hookq.topology import topic_matches
+from hookq.worker.deadlines import Deadlines
 from hookq.worker.hooks import Hook, Hooks
 from hookq.worker.inflight import InFlight
 from hookq.worker.outcomes import Claim, Ending, Outcome, Requeue, RetryLater, Settler
@@ -132,6 +133,7 @@ async def run_handler(
     settler = _RecordingSettler()
     # Validation reads no secret: the source as the worker builds it.
     checker = source_type(source)(settings or source_settings(source))
+    deadlines = Deadlines()
     pipeline = Pipeline(
         dataclasses.replace(spec, func=functools.partial(_watched, spec.func, seen)),
         validator=Validator({source: checker}),
@@ -139,8 +141,12 @@ async def run_handler(
         settler=settler,
         hooks=Hooks(hooks),
         in_flight=InFlight(),
+        deadlines=deadlines,
     )
-    await pipeline.on_message(cast(AbstractIncomingMessage, message))
+    try:
+        await pipeline.process(cast(AbstractIncomingMessage, message))
+    finally:
+        await deadlines.close()
     return _result(settler.ending, seen)
 
 

@@ -1,7 +1,7 @@
 """The messages a worker is processing, for a graceful stop.
 
-Each message runs in the task aio-pika made for it; ``track`` records that task. A task that
-waits for something outside the handler (Redis to come back, a lease to lapse) says so with
+Each message runs in a task of its own, started and recorded by ``start``. A task that waits
+for something outside the handler (Redis to come back, a lease to lapse) says so with
 ``waiting``: on stop those are cancelled at once (their message goes back to the queue), while
 tasks inside a handler get the grace period to finish.
 """
@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from typing import Any
+
+import structlog
+
+log = structlog.get_logger("hookq.worker")
 
 
 class InFlight:
     def __init__(self) -> None:
-        self._tasks: dict[asyncio.Task[object], bool] = {}  # task -> waiting outside a handler
+        self._tasks: dict[asyncio.Task[Any], bool] = {}  # task -> waiting outside a handler
         self._idle = asyncio.Event()
         self._idle.set()
         self.stopping = False
@@ -23,18 +28,20 @@ class InFlight:
     def __len__(self) -> int:
         return len(self._tasks)
 
-    @contextlib.contextmanager
-    def track(self) -> Iterator[None]:
-        task = asyncio.current_task()
-        assert task is not None
+    def start(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run ``work`` (one message) in a task of its own, recorded until it ends."""
+        task = asyncio.get_running_loop().create_task(work)
         self._tasks[task] = False
         self._idle.clear()
-        try:
-            yield
-        finally:
-            del self._tasks[task]
-            if not self._tasks:
-                self._idle.set()
+        task.add_done_callback(self._ended)
+        return task
+
+    def _ended(self, task: asyncio.Task[Any]) -> None:
+        del self._tasks[task]
+        if not self._tasks:
+            self._idle.set()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("message task failed", exc_info=task.exception())
 
     @contextlib.contextmanager
     def waiting(self) -> Iterator[None]:

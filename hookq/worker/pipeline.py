@@ -13,7 +13,6 @@ ends well, before the message is settled.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from typing import Protocol
 
@@ -24,6 +23,7 @@ from structlog.contextvars import bind_contextvars, reset_contextvars
 
 from hookq.handlers.api import HandlerContext, HandlerSpec
 from hookq.message import BadEnvelope, Envelope, Failure, read_envelope
+from hookq.worker.deadlines import Deadlines
 from hookq.worker.hooks import Delivery, Hooks, Stage
 from hookq.worker.inflight import InFlight
 from hookq.worker.outcomes import Claim, Ending, Invalid, Requeue, Settler, after_run
@@ -49,6 +49,7 @@ class Pipeline:
         settler: Settler,
         hooks: Hooks,
         in_flight: InFlight,
+        deadlines: Deadlines,
     ) -> None:
         self.spec = spec
         self._validator = validator
@@ -56,40 +57,51 @@ class Pipeline:
         self._settler = settler
         self._hooks = hooks
         self._in_flight = in_flight
+        self._deadlines = deadlines
         self._log = handler_log.bind(handler=spec.name)
 
     async def on_message(self, message: AbstractIncomingMessage) -> None:
-        """The consumer's callback (a coroutine function: aio-pika calls it without a wrapper)."""
-        with self._in_flight.track():
-            delivery = Delivery(self.spec.name, message.headers)
-            try:
-                envelope = read_envelope(
-                    message.headers, message.body, message.message_id, message.timestamp
-                )
-            except BadEnvelope as exc:
-                await self._settle(message, delivery, Invalid(Failure("BadEnvelope", str(exc))))
-                return
-            delivery.envelope = envelope
-            # Bound with tokens and reset, not with structlog's bound_contextvars, which reads
-            # the whole context first: half the cost, per message (docs/benchmarks.md).
-            tokens = bind_contextvars(
-                delivery_id=envelope.delivery_id,
-                source=envelope.source,
-                event_type=envelope.event_type,
-                handler=self.spec.name,
-                attempt=envelope.attempt,
+        """The consumer's callback (a coroutine function: aio-pika calls it without a wrapper):
+        the message goes on in a task of its own.
+
+        aiormq cancels its consumers' tasks when the connection drops. Cancelling a handler
+        there would release the claim after an effect it may already have had, and the
+        redelivery would run it again: in a task of its own the run finishes and marks done
+        (Redis does not need the broker), its ack is lost with the channel, and the redelivery
+        finds the done mark. Only the worker's stop cancels it (``InFlight.drain``).
+        """
+        self._in_flight.start(self.process(message))
+
+    async def process(self, message: AbstractIncomingMessage) -> None:
+        """Everything that happens to one message, up to its settling."""
+        delivery = Delivery(self.spec.name, message.headers)
+        try:
+            envelope = read_envelope(
+                message.headers, message.body, message.message_id, message.timestamp
             )
-            try:
-                async with self._hooks.around(Stage.MESSAGE, delivery):
-                    await self._process(message, delivery, envelope)
-            except Exception:
-                # A fault of ours or of a hook, not the handler's (those are outcomes):
-                # requeued, and the queue's delivery limit dead-letters a message that keeps
-                # causing it.
-                log.exception("worker error: message requeued")
-                await self._settle(message, delivery, Requeue("worker error"))
-            finally:
-                reset_contextvars(**tokens)
+        except BadEnvelope as exc:
+            await self._settle(message, delivery, Invalid(Failure("BadEnvelope", str(exc))))
+            return
+        delivery.envelope = envelope
+        # Bound with tokens and reset, not with structlog's bound_contextvars, which reads
+        # the whole context first: half the cost, per message (docs/benchmarks.md).
+        tokens = bind_contextvars(
+            delivery_id=envelope.delivery_id,
+            source=envelope.source,
+            event_type=envelope.event_type,
+            handler=self.spec.name,
+            attempt=envelope.attempt,
+        )
+        try:
+            async with self._hooks.around(Stage.MESSAGE, delivery):
+                await self._process(message, delivery, envelope)
+        except Exception:
+            # A fault of ours or of a hook, not the handler's (those are outcomes): requeued,
+            # and the queue's delivery limit dead-letters a message that keeps causing it.
+            log.exception("worker error: message requeued")
+            await self._settle(message, delivery, Requeue("worker error"))
+        finally:
+            reset_contextvars(**tokens)
 
     async def _process(
         self, message: AbstractIncomingMessage, delivery: Delivery, envelope: Envelope
@@ -110,33 +122,12 @@ class Pipeline:
                 await self._settle(message, delivery, Requeue("stopping"), claim)
                 raise
             delivery.event = event
-            await self._run_shielded(message, delivery, event, claim)
+            await self._run_and_settle(message, delivery, event, claim)
         finally:
             if claim is not None:
                 # Whatever ended the message (a hook's fault included), what the claim holds
                 # (a pooled connection) goes back.
                 await claim.close()
-
-    async def _run_shielded(
-        self, message: AbstractIncomingMessage, delivery: Delivery, event: BaseModel, claim: Claim
-    ) -> None:
-        """Run the handler and settle its outcome, whatever happens to the connection.
-
-        aiormq cancels its consumers' tasks when the connection drops. Cancelling a handler
-        there would release the claim after an effect it may already have had, and the
-        redelivery would run it again: instead the run finishes and marks done (Redis does not
-        need the broker), its ack is lost with the channel, and the redelivery finds the done
-        mark. Only a stop whose grace period is over interrupts a run.
-        """
-        run = asyncio.ensure_future(self._run_and_settle(message, delivery, event, claim))
-        try:
-            await asyncio.shield(run)
-        except asyncio.CancelledError:
-            if self._in_flight.stopping:
-                run.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await run
-            raise
 
     async def _run_and_settle(
         self, message: AbstractIncomingMessage, delivery: Delivery, event: BaseModel, claim: Claim
@@ -176,7 +167,7 @@ class Pipeline:
             body=body,
         )
         started = time.perf_counter()
-        deadline = asyncio.timeout(spec.timeout)
+        deadline = self._deadlines.within(spec.timeout)
         error: Exception | None = None
         try:
             async with deadline:
@@ -185,7 +176,7 @@ class Pipeline:
             error = exc
         finally:
             delivery.run_seconds = time.perf_counter() - started
-        timed_out = isinstance(error, TimeoutError) and deadline.expired()
+        timed_out = isinstance(error, TimeoutError) and deadline.expired
         try:
             # A transactional run commits here, before it is settled: a crash between the
             # commit and the ack leaves a committed row, and the redelivery is a duplicate.

@@ -33,6 +33,7 @@ from hookq.sources.base import Source
 from hookq.sources.registry import build_sources
 from hookq.topology import Names, declare_exchanges, declare_handler
 from hookq.worker.consumers import Consumer
+from hookq.worker.deadlines import Deadlines
 from hookq.worker.dedupe import Dedupe, RedisClaimer
 from hookq.worker.health import serve_health
 from hookq.worker.hook_registry import builtin_hooks, team_hooks
@@ -92,6 +93,7 @@ class Worker:
         self.names = Names(settings.namespace)
         self.metrics = metrics or WorkerMetrics()
         self.in_flight = InFlight()
+        self._deadlines = Deadlines()
         # Read when scraped: nothing to update per message.
         self.metrics.in_flight.set_function(lambda: len(self.in_flight))
         self._prefetch = prefetch or settings.prefetch
@@ -201,6 +203,7 @@ class Worker:
             settler=Settler(spec, self.names, Outbox(direct, self.settings.publish_timeout)),
             hooks=self.hooks,
             in_flight=self.in_flight,
+            deadlines=self._deadlines,
         )
         self._consumers.append(await Consumer.start(channel, queue, pipeline))
 
@@ -227,13 +230,14 @@ class Worker:
         self._closed = True
         # A hard stop: runs still going are interrupted (requeued, their claims released),
         # not left to finish as they are when only the connection drops.
-        self.in_flight.stopping = True
+        await self.in_flight.drain(grace=0)
         await self.gate.close()
         await self._dedupe.close()
         if self.inbox is not None:
             await self.inbox.close()
         if self._connection is not None:
             await self._connection.close()
+        await self._deadlines.close()
         await self.hooks.close()
         await self._redis.aclose()
 
