@@ -56,23 +56,27 @@ DONE = "done"
 DEAD = "dead"
 
 # Each script handles one key (``worker.script_batch`` runs it for every key in a batch):
-# ``key``, its arguments ``argv(1..)``, and a table of numbers back.
+# ``key``, its arguments ``argv(1..)``, the TTL every key shares ``shared(1)``, and a table of
+# numbers back. A claim value is ``<message id> <token>`` (the token has no space): the
+# message's part is the value up to its last space, compared whole (a message id may hold
+# spaces, or begin another's).
 _CLAIM = BatchScript(
     """
 local value = redis.call('GET', key)
 if not value or string.sub(value, 1, 6) == 'retry ' then
-  redis.call('SET', key, argv(1), 'PX', argv(2))
+  redis.call('SET', key, argv(1), 'PX', shared(1))
   return {1, 0}
 end
 if value == argv(1) then return {1, 0} end
 if value == 'done' or value == 'dead' then return {2, 0} end
-if string.sub(value, 1, string.len(argv(3))) == argv(3) then
+if string.match(value, '^(.* )') == string.match(argv(1), '^(.* )') then
   return {3, redis.call('PTTL', key)}
 end
 return {4, redis.call('PTTL', key)}
 """,
-    args=3,
+    args=1,
     results=2,
+    shared=1,
 )
 
 # Our claim or no claim at all (the lease lapsed and nobody took it): the run is done.
@@ -81,25 +85,27 @@ _MARK_DONE = BatchScript(
     """
 local value = redis.call('GET', key)
 if value == argv(1) or not value then
-  redis.call('SET', key, 'done', 'PX', argv(2))
+  redis.call('SET', key, 'done', 'PX', shared(1))
   return {1}
 end
 if value == 'done' then return {1} end
 return {0}
 """,
-    args=2,
+    args=1,
+    shared=1,
 )
 
 _MARK_DEAD = BatchScript(
     """
 local value = redis.call('GET', key)
 if value == argv(1) or not value then
-  redis.call('SET', key, 'dead', 'PX', argv(2))
+  redis.call('SET', key, 'dead', 'PX', shared(1))
   return {1}
 end
 return {0}
 """,
-    args=2,
+    args=1,
+    shared=1,
 )
 
 _RELEASE = BatchScript(
@@ -115,12 +121,13 @@ return {0}
 _RETRYING = BatchScript(
     """
 if redis.call('GET', key) == argv(1) then
-  redis.call('SET', key, argv(2), 'PX', argv(3))
+  redis.call('SET', key, argv(2), 'PX', shared(1))
   return {1}
 end
 return {0}
 """,
-    args=3,
+    args=2,
+    shared=1,
 )
 
 RETRY_NOTE = "retry"
@@ -165,8 +172,9 @@ class Dedupe:
     ) -> None:
         self._gate = gate
         self._names = names
-        self._lease_ms = max(1, round(lease * 1000))
-        self._done_ms = max(1, round(done_ttl * 1000))
+        # The scripts' shared arguments: sent once per round trip.
+        self._lease_ms = (max(1, round(lease * 1000)),)
+        self._done_ms = (max(1, round(done_ttl * 1000)),)
         self._batch = ScriptBatch(client)
         # A claim's token must be unique per run, not secret: a random prefix per worker and
         # a counter, without reading the system's randomness for every message.
@@ -181,26 +189,26 @@ class Dedupe:
 
     async def claim(self, key: str, message_id: str) -> Claim:
         value = f"{message_id} {self._run_prefix}{next(self._runs):x}"
-        args = (value, self._lease_ms, f"{message_id} ")
-        state, pttl = await self._gate.run(lambda: self._batch.call(_CLAIM, key, args))
+        lease = self._lease_ms
+        state, pttl = await self._gate.run(lambda: self._batch.call(_CLAIM, key, (value,), lease))
         return Claim(ClaimState(int(state)), key, value, max(0, int(pttl)) / 1000)
 
     async def mark_done(self, claim: Claim) -> bool:
         """False when another run took the claim over (our lease lapsed mid-run)."""
-        args = (claim.value, self._done_ms)
-        marked = await self._gate.run(lambda: self._batch.call(_MARK_DONE, claim.key, args))
+        args, ttl = (claim.value,), self._done_ms
+        marked = await self._gate.run(lambda: self._batch.call(_MARK_DONE, claim.key, args, ttl))
         return bool(marked)
 
     async def mark_dead(self, claim: Claim) -> None:
-        args = (claim.value, self._done_ms)
-        await self._gate.run(lambda: self._batch.call(_MARK_DEAD, claim.key, args))
+        args, ttl = (claim.value,), self._done_ms
+        await self._gate.run(lambda: self._batch.call(_MARK_DEAD, claim.key, args, ttl))
 
     async def release(self, claim: Claim) -> None:
         await self._gate.run(lambda: self._batch.call(_RELEASE, claim.key, (claim.value,)))
 
     async def retrying(self, claim: Claim, attempt: int, due: float) -> None:
-        args = (claim.value, retry_note(attempt, due), self._done_ms)
-        await self._gate.run(lambda: self._batch.call(_RETRYING, claim.key, args))
+        args, ttl = (claim.value, retry_note(attempt, due)), self._done_ms
+        await self._gate.run(lambda: self._batch.call(_RETRYING, claim.key, args, ttl))
 
     async def close(self) -> None:
         await self._batch.close()

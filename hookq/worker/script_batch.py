@@ -28,19 +28,22 @@ class BatchScript:
     """A Lua script run for many keys at once.
 
     ``body`` handles one key: ``key`` is that key, ``argv(n)`` its n-th argument (1-based),
-    and it ``return``s a table of exactly ``results`` numbers. ``lua`` wraps it in the loop
-    over ``KEYS``, each key with its ``args`` arguments, and flattens the results.
+    ``shared(n)`` the n-th of the ``shared`` arguments every key of a call takes alike (a TTL:
+    sent once per round trip, not once per key), and it ``return``s a table of exactly
+    ``results`` numbers. ``lua`` wraps it in the loop over ``KEYS`` and flattens the results.
     """
 
-    __slots__ = ("args", "lua", "results")
+    __slots__ = ("args", "lua", "results", "shared")
 
-    def __init__(self, body: str, *, args: int, results: int = 1) -> None:
+    def __init__(self, body: str, *, args: int, results: int = 1, shared: int = 0) -> None:
         self.args = args
         self.results = results
+        self.shared = shared
         self.lua = (
             "local out = {}\n"
+            "local function shared(n) return ARGV[n] end\n"
             "for i, key in ipairs(KEYS) do\n"
-            f"  local base = (i - 1) * {args}\n"
+            f"  local base = {shared} + (i - 1) * {args}\n"
             "  local function argv(n) return ARGV[base + n] end\n"
             f"  local result = (function()\n{body}\n  end)()\n"
             f"  for j = 1, {results} do out[#out + 1] = result[j] end\n"
@@ -50,24 +53,31 @@ class BatchScript:
 
 
 Call = tuple[str, tuple[Any, ...], "asyncio.Future[Any]"]  # key, its arguments, its result
+Calls = tuple[BatchScript, tuple[Any, ...]]  # a script and its shared arguments
 
 
 class ScriptBatch:
     def __init__(self, client: aioredis.Redis, timeout: float = 5.0) -> None:
         self._client = client
         self._timeout = timeout
-        self._pending: dict[BatchScript, list[Call]] = {}
+        self._pending: dict[Calls, list[Call]] = {}
         self._sender: asyncio.Task[None] | None = None
         self.round_trips = 0  # for tests and curiosity: how well calls are batched
 
-    def call(self, script: BatchScript, key: str, args: tuple[Any, ...]) -> asyncio.Future[Any]:
+    def call(
+        self, script: BatchScript, key: str, args: tuple[Any, ...], shared: tuple[Any, ...] = ()
+    ) -> asyncio.Future[Any]:
         """The script's result for ``key`` (a number, or a tuple of ``script.results``
-        numbers), as a future (cancel it to give up waiting)."""
-        if len(args) != script.args:
-            raise ValueError(f"the script takes {script.args} arguments per key, not {len(args)}")
+        numbers), as a future (cancel it to give up waiting). Calls with the same ``shared``
+        arguments travel in one script call."""
+        if len(args) != script.args or len(shared) != script.shared:
+            raise ValueError(
+                f"the script takes {script.args} arguments per key and {script.shared} shared, "
+                f"not {len(args)} and {len(shared)}"
+            )
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._pending.setdefault(script, []).append((key, args, future))
+        self._pending.setdefault((script, shared), []).append((key, args, future))
         if self._sender is None:
             # One task while there is work, not one per call.
             self._sender = loop.create_task(self._send_all())
@@ -81,12 +91,12 @@ class ScriptBatch:
         finally:
             self._sender = None
 
-    async def _send(self, batch: dict[BatchScript, list[Call]]) -> None:
+    async def _send(self, batch: dict[Calls, list[Call]]) -> None:
         pipe = self._client.pipeline(transaction=False)
-        for script, calls in batch.items():
+        for (script, shared), calls in batch.items():
             keys = [key for key, _args, _future in calls]
             args = [arg for _key, call_args, _future in calls for arg in call_args]
-            pipe.eval(script.lua, len(keys), *keys, *args)
+            pipe.eval(script.lua, len(keys), *keys, *shared, *args)
         futures = [future for calls in batch.values() for *_call, future in calls]
         self.round_trips += 1
         try:
@@ -101,7 +111,7 @@ class ScriptBatch:
         except Exception as exc:  # handed to each caller: its gate knows an outage
             _fail(futures, exc)
             return
-        for (script, calls), reply in zip(batch.items(), replies, strict=True):
+        for ((script, _shared), calls), reply in zip(batch.items(), replies, strict=True):
             _settle(script, calls, reply)
 
     async def close(self) -> None:

@@ -82,3 +82,33 @@ async def test_a_script_error_fails_its_callers_only(redis_client: aioredis.Redi
     with pytest.raises(ValueError, match="1 arguments per key"):
         batch.call(echo, "k1", (1, 2))
     await batch.close()
+
+
+async def test_shared_arguments_go_once_per_script_call_and_reach_every_key(
+    redis_client: aioredis.Redis,
+) -> None:
+    batch = ScriptBatch(redis_client)
+    scaled = BatchScript("return {tonumber(argv(1)) * tonumber(shared(1))}", args=1, shared=1)
+    results = await asyncio.gather(
+        batch.call(scaled, "k1", (1,), (10,)),
+        batch.call(scaled, "k2", (2,), (100,)),
+        batch.call(scaled, "k3", (3,), (10,)),
+    )
+    assert list(results) == [10, 200, 30]
+    assert batch.round_trips == 1  # two script calls (one per shared value), one pipeline
+    with pytest.raises(ValueError, match="1 shared"):
+        batch.call(scaled, "k1", (1,))
+    await batch.close()
+
+
+async def test_a_claim_tells_its_own_message_by_the_value_before_the_last_space(
+    redis_client: aioredis.Redis, names: Names
+) -> None:
+    dedupe = make_dedupe(redis_client, names)
+    key = dedupe.key("h", "standard", "t", "id-spaces")
+    first = await dedupe.claim(key, "message with spaces")
+    assert first.state is ClaimState.CLAIMED
+    assert (await dedupe.claim(key, "message with spaces")).state is ClaimState.SAME_MESSAGE
+    assert (await dedupe.claim(key, "message with")).state is ClaimState.OTHER_MESSAGE
+    assert 29 < (await redis_client.pttl(key)) / 1000 <= 30  # the shared lease
+    await dedupe.close()
