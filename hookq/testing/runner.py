@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from aio_pika.abc import AbstractIncomingMessage, FieldValue
+from aio_pika.abc import FieldValue
 from pydantic import BaseModel
 
 from hookq.handlers.annotations import check_annotation
@@ -40,6 +40,7 @@ from hookq.worker.hooks import Hook, Hooks
 from hookq.worker.inflight import InFlight
 from hookq.worker.outcomes import Claim, Ending, Outcome, Requeue, RetryLater, Settler
 from hookq.worker.pipeline import Pipeline
+from hookq.worker.received import Message
 from hookq.worker.validation import Validator
 
 if TYPE_CHECKING:
@@ -144,7 +145,7 @@ async def run_handler(
         deadlines=deadlines,
     )
     try:
-        await pipeline.process(cast(AbstractIncomingMessage, message))
+        await pipeline.process(cast(Message, message))
     finally:
         await deadlines.close()
     return _result(settler.ending, seen)
@@ -247,7 +248,7 @@ class _RecordingSettler(Settler):
         self.ending: Ending | None = None
 
     async def settle(
-        self, message: AbstractIncomingMessage, ending: Ending, claim: Claim | None, attempt: int
+        self, message: Message, ending: Ending, claim: Claim | None, attempt: int
     ) -> Outcome:
         self.ending = ending
         return ending.outcome

@@ -18,9 +18,10 @@ import asyncio
 import weakref
 
 import structlog
-from aio_pika.abc import AbstractIncomingMessage
 from aiormq import spec
 from aiormq.abc import AbstractChannel, ChannelFrame
+
+from hookq.worker.received import Message
 
 log = structlog.get_logger("hookq.worker")
 
@@ -60,7 +61,7 @@ class AckBatch:
 _batches: weakref.WeakKeyDictionary[AbstractChannel, AckBatch] = weakref.WeakKeyDictionary()
 
 
-async def ack(message: AbstractIncomingMessage) -> None:
+async def ack(message: Message) -> None:
     """Ack ``message`` with the others of this turn on its channel; never raises (a closed
     channel cannot ack: the broker redelivers the message, and dedupe recognises it)."""
     try:

@@ -1,37 +1,49 @@
-"""A handler queue's consumer as the broker sees it, for ``/readyz``.
+"""A handler queue's consumer: deliveries taken straight from the AMQP channel, and whether the
+broker still delivers them, for ``/readyz``.
 
-A worker's robust channel re-creates its consumer by itself: after a reconnection (to another
-node of a cluster, ``hookq.amqp``) and after the broker cancelled it (its queue deleted, or its
-quorum queue unavailable while a node is lost). Between the two the worker does not consume that
+aio-pika records the consumer (``queue.consume``) and re-creates it by itself: after a
+reconnection (to another node of a cluster, ``hookq.amqp``) and after the broker cancelled it
+(its queue deleted, or its quorum queue unavailable while a node is lost). What it re-creates
+delivers through its own wrapper (an ``IncomingMessage`` in a second task, ``worker.received``);
+the first message that comes that way puts the direct callback back in its place, and is
+processed like any other. Between a loss and the re-creation the worker does not consume that
 queue, whatever its connection says: ``running`` asks the channel that carries the consumer
 whether the broker still delivers to it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
 from typing import Any, cast
 
 import aiormq
-from aio_pika.abc import AbstractQueue, AbstractRobustChannel, ConsumerTag
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustChannel, ConsumerTag
+from aio_pika.exceptions import ChannelInvalidStateError
+from aiormq.abc import AbstractChannel, DeliveredMessage
 
 from hookq.worker.pipeline import Pipeline
+from hookq.worker.received import Received
 
 
-@dataclass
 class Consumer:
-    channel: AbstractRobustChannel
-    queue: AbstractQueue
-    tag: ConsumerTag
-    # The AMQP channel under the robust one: a new one after each reconnection (_reopened).
-    _carrier: aiormq.Channel
+    def __init__(
+        self, channel: AbstractRobustChannel, queue: AbstractQueue, pipeline: Pipeline
+    ) -> None:
+        self.channel = channel
+        self.queue = queue
+        self._pipeline = pipeline
+        self.tag = ConsumerTag("")
+        # The AMQP channel under the robust one: a new one after each reconnection (_reopened).
+        self._carrier: aiormq.Channel | None = None
 
     @classmethod
     async def start(
         cls, channel: AbstractRobustChannel, queue: AbstractQueue, pipeline: Pipeline
     ) -> Consumer:
-        tag = await queue.consume(pipeline.on_message)
-        consumer = cls(channel, queue, tag, await _carrier_of(channel))
+        consumer = cls(channel, queue, pipeline)
+        consumer.tag = await queue.consume(consumer._through_aio_pika)
+        consumer._carrier = await _carrier_of(channel)
+        consumer._take_deliveries(consumer._carrier)
         channel.reopen_callbacks.add(consumer._reopened)
         return consumer
 
@@ -40,11 +52,32 @@ class Consumer:
         """The broker delivers this queue's messages to this worker now."""
         carrier = self._carrier
         return (
-            not self.channel.is_closed and not carrier.is_closed and self.tag in carrier.consumers
+            carrier is not None
+            and not self.channel.is_closed
+            and not carrier.is_closed
+            and self.tag in carrier.consumers
         )
 
     async def cancel(self) -> None:
         await self.queue.cancel(self.tag)
+
+    async def _deliver(self, delivered: DeliveredMessage) -> None:
+        """The direct callback: aiormq calls it in a task of its own for each delivery."""
+        self._pipeline.start(Received(delivered))
+
+    async def _through_aio_pika(self, message: AbstractIncomingMessage) -> None:
+        """What aio-pika's re-created consumer calls: this one message as it came, the next
+        ones directly."""
+        self._pipeline.start(message)
+        with contextlib.suppress(ChannelInvalidStateError):  # closed: its consumers are gone
+            self._take_deliveries(message.channel)
+
+    def _take_deliveries(self, carrier: AbstractChannel) -> None:
+        # aiormq's table of a channel's consumers, by tag (where it has none, aio-pika's
+        # callback goes on serving).
+        consumers = getattr(carrier, "consumers", None)
+        if isinstance(consumers, dict) and self.tag in consumers:
+            consumers[self.tag] = self._deliver
 
     async def _reopened(self, _channel: Any) -> None:
         self._carrier = await _carrier_of(self.channel)

@@ -23,13 +23,14 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import structlog
-from aio_pika.abc import AbstractIncomingMessage, FieldValue
+from aio_pika.abc import FieldValue
 
 from hookq.handlers.api import HandlerSpec, Reject, Retry
 from hookq.message import Failure, copy_message, retried, with_failure
 from hookq.topology import Names
 from hookq.worker.acks import ack
 from hookq.worker.outbox import Outbox, PublishFailed
+from hookq.worker.received import Message
 
 if TYPE_CHECKING:
     from hookq.handlers.api import Database
@@ -150,7 +151,7 @@ class Claim(Protocol):
         message ended, a no-op when ``done``, ``dead`` or ``release`` did it."""
 
 
-Entry = Callable[[AbstractIncomingMessage, Ending, Claim | None, int], Awaitable[Outcome]]
+Entry = Callable[[Message, Ending, Claim | None, int], Awaitable[Outcome]]
 
 
 class Settler:
@@ -171,13 +172,13 @@ class Settler:
         }
 
     async def settle(
-        self, message: AbstractIncomingMessage, ending: Ending, claim: Claim | None, attempt: int
+        self, message: Message, ending: Ending, claim: Claim | None, attempt: int
     ) -> Outcome:
         """Carry out ``ending`` for run ``attempt``; returns the outcome it really had."""
         return await self._entries[type(ending)](message, ending, claim, attempt)
 
     async def _done(
-        self, message: AbstractIncomingMessage, _ending: Ending, claim: Claim | None, _a: int
+        self, message: Message, _ending: Ending, claim: Claim | None, _a: int
     ) -> Outcome:
         # The done mark first: acked before it, a crash would leave an event that ran with no
         # mark, and its next delivery would run it again. (An inbox row was committed with the
@@ -188,13 +189,13 @@ class Settler:
         return Outcome.PROCESSED
 
     async def _duplicate(
-        self, message: AbstractIncomingMessage, _ending: Ending, _claim: Claim | None, _a: int
+        self, message: Message, _ending: Ending, _claim: Claim | None, _a: int
     ) -> Outcome:
         await ack(message)
         return Outcome.DUPLICATE
 
     async def _dead(
-        self, message: AbstractIncomingMessage, ending: Ending, claim: Claim | None, attempt: int
+        self, message: Message, ending: Ending, claim: Claim | None, attempt: int
     ) -> Outcome:
         assert ending.failure is not None
         headers = with_failure(
@@ -218,7 +219,7 @@ class Settler:
         return ending.outcome
 
     async def _retry(
-        self, message: AbstractIncomingMessage, ending: Ending, claim: Claim | None, attempt: int
+        self, message: Message, ending: Ending, claim: Claim | None, attempt: int
     ) -> Outcome:
         assert isinstance(ending, RetryLater)
         assert ending.failure is not None
@@ -245,7 +246,7 @@ class Settler:
         return Outcome.RETRIED
 
     async def _requeue(
-        self, message: AbstractIncomingMessage, _ending: Ending, claim: Claim | None, _a: int
+        self, message: Message, _ending: Ending, claim: Claim | None, _a: int
     ) -> Outcome:
         await requeue(message)
         if claim is not None:
@@ -258,7 +259,7 @@ class Settler:
 
     async def _publish(
         self,
-        message: AbstractIncomingMessage,
+        message: Message,
         queue: str,
         headers: dict[str, FieldValue],
         claim: Claim | None,
@@ -279,6 +280,9 @@ class Settler:
         return True
 
 
-async def requeue(message: AbstractIncomingMessage) -> None:
+async def requeue(message: Message) -> None:
+    """Back to its queue; never raises (a closed channel cannot nack: the broker takes the
+    message back with it)."""
+    assert message.delivery_tag is not None, "hookq consumes with acknowledgements"
     with contextlib.suppress(Exception):
-        await message.nack(requeue=True)
+        await message.channel.basic_nack(message.delivery_tag, requeue=True)

@@ -17,7 +17,6 @@ import time
 from typing import Protocol
 
 import structlog
-from aio_pika.abc import AbstractIncomingMessage
 from pydantic import BaseModel
 from structlog.contextvars import bind_contextvars, reset_contextvars
 
@@ -27,6 +26,7 @@ from hookq.worker.deadlines import Deadlines
 from hookq.worker.hooks import Delivery, Hooks, Stage
 from hookq.worker.inflight import InFlight
 from hookq.worker.outcomes import Claim, Ending, Invalid, Requeue, Settler, after_run
+from hookq.worker.received import Message
 from hookq.worker.validation import Validator
 
 log = structlog.get_logger("hookq.worker")
@@ -60,9 +60,8 @@ class Pipeline:
         self._deadlines = deadlines
         self._log = handler_log.bind(handler=spec.name)
 
-    async def on_message(self, message: AbstractIncomingMessage) -> None:
-        """The consumer's callback (a coroutine function: aio-pika calls it without a wrapper):
-        the message goes on in a task of its own.
+    def start(self, message: Message) -> None:
+        """Process ``message`` in a task of its own (the consumer's callback calls this).
 
         aiormq cancels its consumers' tasks when the connection drops. Cancelling a handler
         there would release the claim after an effect it may already have had, and the
@@ -72,7 +71,7 @@ class Pipeline:
         """
         self._in_flight.start(self.process(message))
 
-    async def process(self, message: AbstractIncomingMessage) -> None:
+    async def process(self, message: Message) -> None:
         """Everything that happens to one message, up to its settling."""
         delivery = Delivery(self.spec.name, message.headers)
         try:
@@ -103,9 +102,7 @@ class Pipeline:
         finally:
             reset_contextvars(**tokens)
 
-    async def _process(
-        self, message: AbstractIncomingMessage, delivery: Delivery, envelope: Envelope
-    ) -> None:
+    async def _process(self, message: Message, delivery: Delivery, envelope: Envelope) -> None:
         claim: Claim | None = None
         try:
             try:
@@ -130,7 +127,7 @@ class Pipeline:
                 await claim.close()
 
     async def _run_and_settle(
-        self, message: AbstractIncomingMessage, delivery: Delivery, event: BaseModel, claim: Claim
+        self, message: Message, delivery: Delivery, event: BaseModel, claim: Claim
     ) -> None:
         try:
             async with self._hooks.around(Stage.RUN, delivery):
@@ -187,7 +184,7 @@ class Pipeline:
 
     async def _settle(
         self,
-        message: AbstractIncomingMessage,
+        message: Message,
         delivery: Delivery,
         ending: Ending,
         claim: Claim | None = None,

@@ -92,6 +92,14 @@ async def test_a_consumer_the_broker_cancels_is_re_created(
     seen: list[str] = []
     worker = await start_worker(settings, recorder("fo-cancelled", seen))
     queue = names.handler_queue("fo-cancelled")
+    consumer = worker._consumers[0]
+
+    async def delivering_directly() -> bool:
+        # aiormq calls the consumer's own callback, not aio-pika's wrapper (worker.received).
+        carrier = await consumer.channel.get_underlay_channel()
+        return bool(carrier.consumers.get(consumer.tag) == consumer._deliver)  # type: ignore[attr-defined]
+
+    assert await delivering_directly()
     # Deleting the queue makes the broker cancel its consumer (Basic.Cancel): the robust
     # channel declares the queue again and consumes it, on the same connection.
     underlay = await channel.get_underlay_channel()
@@ -105,3 +113,7 @@ async def test_a_consumer_the_broker_cancels_is_re_created(
     assert worker.not_ready() == []
     await publish_event(channel, names, "again", standard_body())
     await eventually(lambda: seen == ["again"], timeout=10)
+    # The re-created consumer delivered "again" through aio-pika; from then on, directly.
+    assert await delivering_directly()
+    await publish_event(channel, names, "and-again", standard_body())
+    await eventually(lambda: seen == ["again", "and-again"], timeout=10)
