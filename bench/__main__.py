@@ -14,6 +14,7 @@ process it started. The table and raw figures are saved under ``bench/results/``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 import time
@@ -23,6 +24,8 @@ from pathlib import Path
 
 from bench import broker
 from bench.context import BenchContext
+from bench.cores import split_cores
+from bench.procs import broker_pid
 from bench.report import Row, failed, machine, markdown, save
 from hookq.logs import configure_logging
 from hookq.runtime import run
@@ -71,6 +74,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--redis-url", default=defaults.redis_url)
     parser.add_argument("--postgres-url", default=defaults.postgres_url or LOCAL_POSTGRES)
     parser.add_argument("--results", type=Path, default=RESULTS, help="where tables are saved")
+    parser.add_argument(
+        "--split-cores",
+        action="store_true",
+        help="RabbitMQ (local) on a core of its own, the run on the others (bench.cores)",
+    )
     args = parser.parse_args(argv)
     wanted = {p.strip() for p in args.parts.split(",") if p.strip()}
     unknown = wanted - set(PARTS)
@@ -133,13 +141,21 @@ def main(argv: list[str] | None = None) -> int:
         prefetch=args.prefetch,
         postgres_url=args.postgres_url,
     )
-    meta = {
+    meta: dict[str, object] = {
         "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "namespace": ctx.names.namespace,
     }
-    rows = run(run_parts(ctx, args.parts))
+    with contextlib.ExitStack() as pinning:
+        if args.split_cores:
+            pid = broker_pid()
+            if pid is None:
+                print("bench: --split-cores: no local RabbitMQ found", file=sys.stderr)
+                return 2
+            broker_cores, run_cores = pinning.enter_context(split_cores(pid))
+            meta["split_cores"] = {"rabbitmq": sorted(broker_cores), "run": sorted(run_cores)}
+        rows = run(run_parts(ctx, args.parts))
     meta["load_average_after"] = machine()["load_average"]
     print(markdown(rows))
     paths = save(rows, meta, args.results, stamp)
