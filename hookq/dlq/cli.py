@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
     AsyncCommand = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
+# The operators' exit codes (the docstring's), ``hookq events`` and ``hookq dlq`` alike.
+EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_FAILED = 0, 1, 2, 3, 4
+
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     dlq = subparsers.add_parser(
@@ -131,22 +134,22 @@ def _runner(command_name: str) -> Callable[[argparse.Namespace, Settings], int]:
             return run(command(args, settings))
         except (commands.UsageError, UnknownHandler) as exc:
             _say(str(exc))
-            return commands.EXIT_USAGE
+            return EXIT_USAGE
         except QueueBusy as exc:
             _say(str(exc))
-            return commands.EXIT_INCOMPLETE
+            return EXIT_INCOMPLETE
         except KeyboardInterrupt:
             # What was committed stays done; everything else is back in its dead queue.
             _say(f"interrupted; {SAFE_STATE}: run the command again to finish")
             return 130
         except (OSError, aiormq.exceptions.AMQPError) as exc:
             _say(f"broker error: {type(exc).__name__}: {exc}")
-            return commands.EXIT_INCOMPLETE
+            return EXIT_INCOMPLETE
         except Exception as exc:
             # A bug. Python's own exit status for it (1) would read as "nothing matched".
             print(safe("".join(traceback.format_exception(exc)), lines=True), file=sys.stderr)
             _say(f"unexpected error ({type(exc).__name__}); {SAFE_STATE}; please report it")
-            return commands.EXIT_FAILED
+            return EXIT_FAILED
 
     return run_command
 

@@ -14,13 +14,13 @@ from aio_pika.abc import AbstractConnection
 from hookq import declarations
 from hookq.dlq import operations, render, report
 from hookq.dlq.browse import LEAN, Reading, Snapshot
+from hookq.dlq.cli import EXIT_INCOMPLETE, EXIT_NOTHING, EXIT_OK
 from hookq.dlq.queues import connect
 from hookq.dlq.records import DeadQueue, DeadRecord, Selection, parse_duration
 from hookq.privacy import Privacy
 from hookq.settings import Settings
 from hookq.topology import Names
 
-EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_FAILED = 0, 1, 2, 3, 4
 PAST = {"replay": "replayed", "purge": "purged"}
 
 

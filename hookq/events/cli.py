@@ -14,13 +14,13 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from hookq.display import safe
+from hookq.dlq.cli import EXIT_FAILED, EXIT_INCOMPLETE, EXIT_USAGE
 
 if TYPE_CHECKING:
     from hookq.settings import Settings
 
     AsyncCommand = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
-EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_FAILED = 0, 1, 2, 3, 4
 TIME_HELP = "a duration back from now (90s, 2h, 3d) or an ISO-8601 time"
 
 

@@ -10,8 +10,8 @@ import secrets
 import sys
 from datetime import datetime
 
+from hookq.dlq.cli import EXIT_NOTHING, EXIT_OK, EXIT_USAGE
 from hookq.events import render
-from hookq.events.cli import EXIT_NOTHING, EXIT_OK, EXIT_USAGE
 from hookq.events.fate import trace
 from hookq.events.finding import search
 from hookq.events.replaying import ReplayError, ReplaySummary

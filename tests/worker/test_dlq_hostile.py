@@ -18,7 +18,7 @@ import orjson
 import pytest
 
 from hookq.dlq import render
-from hookq.dlq.commands import EXIT_FAILED
+from hookq.dlq.cli import EXIT_FAILED
 from hookq.message import Header
 from hookq.settings import Settings
 from hookq.topology import Names
