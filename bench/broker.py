@@ -36,6 +36,14 @@ async def queue_counts(connection: AbstractRobustConnection, queue: str) -> tupl
         await channel.close()
 
 
+async def consuming(amqp_url: str, queue: str) -> bool:
+    """Whether ``queue`` has a consumer now (a worker under test has started consuming)."""
+    connection = await connect(amqp_url, "bench-consumer-probe")
+    async with connection:
+        _ready, consumers = await queue_counts(connection, queue)
+    return consumers > 0
+
+
 async def purge(connection: AbstractRobustConnection, queue: str) -> None:
     channel = await connection.channel()
     try:

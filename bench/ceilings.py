@@ -96,12 +96,20 @@ async def consume_and_ack(args: argparse.Namespace) -> None:
 
     await queue.consume(on_message)
     print("ceiling consumer consuming", flush=True)
+    await record_until_done(done, acked, args.out)
+    await connection.close()
+
+
+async def record_until_done(done: asyncio.Event, times: list[float], out: str) -> None:
+    """Until a reference consumer has handled its count (``done``) or is signalled, then its
+    completion times to ``out``, one ``<n>\t<Unix time>`` line each."""
     stop = asyncio.create_task(until_signalled())
     finished = asyncio.create_task(done.wait())
     await asyncio.wait({stop, finished}, return_when=asyncio.FIRST_COMPLETED)
-    text = "".join(f"{n}\t{t:.6f}\n" for n, t in enumerate(acked))
-    await asyncio.to_thread(Path(args.out).write_text, text)
-    await connection.close()
+    for task in (stop, finished):
+        task.cancel()
+    text = "".join(f"{n}\t{t:.6f}\n" for n, t in enumerate(times))
+    await asyncio.to_thread(Path(out).write_text, text)
 
 
 async def until_signalled() -> None:

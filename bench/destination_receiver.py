@@ -54,19 +54,5 @@ def main() -> None:
     run(serve(args.port, args.out))
 
 
-def read_arrivals(path: str) -> dict[str, float]:
-    """Arrival time by delivery id (the first, if one came twice)."""
-    arrivals: dict[str, float] = {}
-    try:
-        with open(path, encoding="utf-8") as lines:
-            for line in lines:
-                delivery_id, _, at = line.rstrip("\n").partition("\t")
-                if at:
-                    arrivals.setdefault(delivery_id, float(at))
-    except FileNotFoundError:
-        pass
-    return arrivals
-
-
 if __name__ == "__main__":
     main()

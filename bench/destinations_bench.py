@@ -17,6 +17,7 @@ one clock), the first second a warm-up.
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -25,10 +26,10 @@ from statistics import median
 
 from bench import broker
 from bench.context import BenchContext
-from bench.destination_receiver import read_arrivals
 from bench.e2e import open_loop
 from bench.http_client import Pool
 from bench.ingress_bench import http_ok
+from bench.noop_handler import read_records
 from bench.payloads import plain_requests
 from bench.procs import (
     check_running,
@@ -151,10 +152,10 @@ async def _drain(ctx: BenchContext, count: int, label: str) -> list[float]:
 
         async def drained() -> bool:
             check_running(process, label, log)
-            return len(read_arrivals(str(out))) >= count
+            return len(read_records(str(out))) >= count
 
         await wait_until(drained, 60 + count / 100, f"{label} to forward {count}", 0.2)
-    return list(read_arrivals(str(out)).values())
+    return list(read_records(str(out)).values())
 
 
 async def _latency(ctx: BenchContext) -> Row:
@@ -185,13 +186,13 @@ async def _latency(ctx: BenchContext) -> Row:
         sent = await open_loop(pool, requests, LATENCY_RATE)
         answered = [s for s in sent if s.status == 200]
         deadline = time.monotonic() + SETTLE_SECONDS
-        arrivals = read_arrivals(str(out))
+        arrivals = read_records(str(out))
         while any(s.delivery_id not in arrivals for s in answered):
             if time.monotonic() > deadline:
                 break
             check_running(worker, "hookq worker", worker_log)
             await asyncio.sleep(0.2)
-            arrivals = read_arrivals(str(out))
+            arrivals = read_records(str(out))
     counted = [s for s in sent[warmup:] if s.status == 200]
     latencies = [
         (arrivals[s.delivery_id] - s.due) * 1000 for s in counted if s.delivery_id in arrivals
@@ -219,10 +220,4 @@ async def _latency(ctx: BenchContext) -> Row:
 
 
 def _consuming(ctx: BenchContext) -> Callable[[], Awaitable[bool]]:
-    async def check() -> bool:
-        connection = await broker.connect(ctx.amqp_url, "bench-destinations-probe")
-        async with connection:
-            _ready, consumers = await broker.queue_counts(connection, ctx.names.handler_queue(NAME))
-        return consumers > 0
-
-    return check
+    return functools.partial(broker.consuming, ctx.amqp_url, ctx.names.handler_queue(NAME))

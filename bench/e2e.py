@@ -10,6 +10,7 @@ machine, one clock). The first second is a warm-up, sent but not counted.
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import os
 import time
@@ -152,13 +153,7 @@ async def _send(pool: Pool, raw: bytes, delivery_id: str, due: float, late: floa
 
 
 def _consuming(ctx: BenchContext) -> Callable[[], Awaitable[bool]]:
-    async def check() -> bool:
-        connection = await broker.connect(ctx.amqp_url, "bench-e2e-probe")
-        async with connection:
-            _ready, consumers = await broker.queue_counts(connection, ctx.names.handler_queue(NAME))
-        return consumers > 0
-
-    return check
+    return functools.partial(broker.consuming, ctx.amqp_url, ctx.names.handler_queue(NAME))
 
 
 async def _calls(record: Path, expected: list[str]) -> dict[str, float]:

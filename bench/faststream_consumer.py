@@ -15,12 +15,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from pathlib import Path
 
 from faststream.rabbit import RabbitBroker, RabbitQueue
 from faststream.rabbit.schemas import Channel
 
-from bench.ceilings import until_signalled
+from bench.ceilings import record_until_done
 from hookq.runtime import run
 from hookq.sources.plain.models import ThreadCreated
 
@@ -41,11 +40,7 @@ async def consume(args: argparse.Namespace) -> None:
 
     await broker.start()
     print("faststream consumer consuming", flush=True)
-    stop = asyncio.create_task(until_signalled())
-    finished = asyncio.create_task(done.wait())
-    await asyncio.wait({stop, finished}, return_when=asyncio.FIRST_COMPLETED)
-    text = "".join(f"{n}\t{t:.6f}\n" for n, t in enumerate(handled))
-    await asyncio.to_thread(Path(args.out).write_text, text)
+    await record_until_done(done, handled, args.out)
     await broker.stop()
 
 

@@ -8,13 +8,12 @@ dedupe, no validation, no retries, no metrics: the ceiling for forwarding.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
 
 import aio_pika
 import aiohttp
 from aio_pika.abc import AbstractIncomingMessage
 
+from bench.ceilings import until_signalled
 from hookq.message import Header
 from hookq.runtime import run
 
@@ -44,11 +43,7 @@ async def forward(amqp_url: str, queue_name: str, prefetch: int, url: str) -> No
                 await message.nack(requeue=True)
 
         await queue.consume(on_message)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+        await until_signalled()
 
 
 def main() -> None:

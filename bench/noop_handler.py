@@ -50,7 +50,8 @@ def note_call(ctx: HandlerContext) -> None:
 
 
 def read_records(path: str) -> dict[str, float]:
-    """Delivery id -> first call time, from a record file (missing file: no calls)."""
+    """Delivery id -> first time, from a record file of ``<delivery id>\t<Unix time>`` lines
+    (the no-op handler's calls, the destination receiver's arrivals; missing file: none)."""
     calls: dict[str, float] = {}
     try:
         with open(path, encoding="utf-8") as lines:
