@@ -4,7 +4,8 @@ readable on one; masked by the project's privacy policy (``hookq.privacy``).
 hookq logs through structlog; libraries (aio-pika, aiormq, aiohttp, asyncio) through the
 standard library, whose records are rendered by the same processors (structlog's
 ``ProcessorFormatter``), so one policy masks both and a JSON log stream has no plain line.
-Per-message context (delivery id, source, event type, handler) is bound by the worker.
+Per-message context (delivery id, source, event type, handler) is bound by the worker
+(``hookq.log_context``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import orjson
 import structlog
 
 from hookq.display import safe
+from hookq.log_context import merge_context
 from hookq.privacy import MASK, Privacy
 from hookq.settings import Settings
 
@@ -93,7 +95,7 @@ def configure_logging(settings: Settings) -> None:
     )
     # Tracebacks become a field before masking: what a traceback quotes is masked too.
     shared: list[structlog.typing.Processor] = [
-        structlog.contextvars.merge_contextvars,
+        merge_context,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         *([] if use_console else [structlog.processors.format_exc_info]),

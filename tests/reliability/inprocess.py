@@ -20,6 +20,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from hookq.ingress.app import create_app
 from hookq.ingress.publisher import Publisher
+from hookq.log_context import merge_context
 from hookq.message import Header
 from hookq.privacy import Privacy
 from hookq.settings import Settings
@@ -54,7 +55,7 @@ def capture_module_loggers(keeper: LineKeeper) -> dict[tuple[str, str], Any]:
             captured = structlog.wrap_logger(
                 None,
                 processors=[
-                    structlog.contextvars.merge_contextvars,
+                    merge_context,
                     structlog.processors.add_log_level,
                     structlog.processors.format_exc_info,
                     Privacy().log_processor,

@@ -15,10 +15,10 @@ from typing import Any
 import aio_pika
 import orjson
 import pytest
-from structlog.contextvars import merge_contextvars
 from structlog.testing import capture_logs
 
 from hookq.cli import build_parser
+from hookq.log_context import merge_context
 from hookq.settings import Settings
 from hookq.topology import Names
 from tests.conftest import LIVECHAT_SECRET, STARYA_SECRET
@@ -52,7 +52,7 @@ class Cli:
     def __call__(self, *args: str) -> tuple[int, str, str]:
         self.capsys.readouterr()
         # Logs are captured (structlog's default would print them to stdout, amid the JSON).
-        with capture_logs(processors=[merge_contextvars]) as self.logs:
+        with capture_logs(processors=[merge_context]) as self.logs:
             try:
                 parsed = build_parser().parse_args(["dlq", *args])
                 code = parsed.run(parsed, self.settings)

@@ -21,12 +21,12 @@ import aiormq
 import orjson
 import pytest
 from aio_pika.abc import AbstractChannel
-from structlog.contextvars import merge_contextvars
 from structlog.testing import capture_logs
 
 from hookq import declarations
 from hookq.declarations import Declaration, ForeignHandler, histories
 from hookq.handlers.api import HandlerContext, HandlerFunc, HandlerSpec
+from hookq.log_context import merge_context
 from hookq.settings import Settings
 from hookq.sources.standard.models import StandardEvent
 from hookq.topology import Names
@@ -80,7 +80,7 @@ async def test_a_handler_whose_patterns_were_narrowed_stops_receiving_what_it_dr
     await first.stop()
 
     narrowed = HandlerSpec("billing", ("standard.invoice.#",), recorder(runs))
-    with capture_logs(processors=[merge_contextvars]) as logs:
+    with capture_logs(processors=[merge_context]) as logs:
         second = await start_worker(settings, narrowed)
     await publish(channel, names, "cust-1", "customer.created")
     await publish(channel, names, "inv-1", "invoice.paid")
@@ -96,7 +96,7 @@ async def test_a_handler_whose_patterns_were_narrowed_stops_receiving_what_it_dr
 
     # Recorded as unbound: the next start reports nothing dropped...
     await second.stop()
-    with capture_logs(processors=[merge_contextvars]) as logs:
+    with capture_logs(processors=[merge_context]) as logs:
         third = await start_worker(settings, narrowed)
     assert events_named(logs, "unbound patterns") == []
 
@@ -176,13 +176,13 @@ async def test_a_removed_handlers_queue_is_reported_at_start_and_by_dlq_stats(
     await has_ready(channel, names.handler_queue("removed"), 3)
 
     # A worker running only some handlers of a deployment that still has the other: no alarm.
-    with capture_logs(processors=[merge_contextvars]) as logs:
+    with capture_logs(processors=[merge_context]) as logs:
         partial = await start_worker(settings, kept, deployed={"kept", "removed"})
     assert events_named(logs, "orphaned handler queue") == []
     await partial.stop()
 
     # The deployment without it: warned of, with what it holds.
-    with capture_logs(processors=[merge_contextvars]) as logs:
+    with capture_logs(processors=[merge_context]) as logs:
         await start_worker(settings, kept)
     (warning,) = events_named(logs, "orphaned handler queue")
     assert warning["handler"] == "removed"

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 from aio_pika.abc import AbstractChannel
-from structlog.contextvars import merge_contextvars
 from structlog.testing import capture_logs
 
 from hookq.handlers.api import Backoff, HandlerContext, HandlerSpec, Reject, Retry
 from hookq.ingress.publisher import Publisher
+from hookq.log_context import merge_context
 from hookq.message import Header
 from hookq.settings import Settings
 from hookq.sources.base import Accepted
@@ -263,7 +263,7 @@ async def test_failure_logs_are_bound_to_the_message_and_never_quote_the_payload
         ctx.log.info("handler says hi")
         raise ValueError(f"bad customer {(event.model_extra or {})['email']}")
 
-    with capture_logs(processors=[merge_contextvars]) as logs:
+    with capture_logs(processors=[merge_context]) as logs:
         worker = await start_worker(settings, spec("leaky", leaky, max_attempts=2))
         await publish_event(channel, names, "evt-l", standard_body(email="ana@example.com"))
         await eventually(lambda: outcome_count(worker.metrics, "leaky", Outcome.DEAD) == 1)

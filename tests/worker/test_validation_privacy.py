@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 from aio_pika.abc import AbstractChannel
 from pydantic import BaseModel
-from structlog.contextvars import merge_contextvars
 from structlog.testing import capture_logs
 
 from hookq.handlers.api import HandlerContext, HandlerSpec
+from hookq.log_context import merge_context
 from hookq.message import Header, read_failure
 from hookq.settings import Settings
 from hookq.topology import Names
@@ -68,7 +68,7 @@ def leaks(text: str) -> list[str]:
 
 @pytest.fixture
 def worker_logs() -> Any:
-    with capture_logs(processors=[merge_contextvars]) as logs:
+    with capture_logs(processors=[merge_context]) as logs:
         yield logs
 
 
