@@ -97,7 +97,7 @@ async def test_a_consumer_the_broker_cancels_is_re_created(
     async def delivering_directly() -> bool:
         # aiormq calls the consumer's own callback, not aio-pika's wrapper (worker.received).
         carrier = await consumer.channel.get_underlay_channel()
-        return bool(carrier.consumers.get(consumer.tag) == consumer._deliver)  # type: ignore[attr-defined]
+        return carrier.consumers.get(consumer.tag) is consumer.direct  # type: ignore[attr-defined]
 
     assert await delivering_directly()
     # Deleting the queue makes the broker cancel its consumer (Basic.Cancel): the robust
