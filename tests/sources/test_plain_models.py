@@ -315,3 +315,38 @@ def test_generated_models_match_the_schemas() -> None:
     script = ROOT / "scripts" / "generate_plain_models.py"
     done = subprocess.run([sys.executable, str(script), "--check"], capture_output=True)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("actor", "variant"),
+    [
+        ({"actorType": "user", "userId": "u_1"}, "UserActor"),
+        ({"actorType": "machineUser", "machineUserId": "m_1"}, "MachineUserActor"),
+        ({"actorType": "system", "system": "api"}, "SystemActor"),
+        ({"actorType": "customer", "customerId": "c_1"}, "CustomerActor"),
+        ({"actorType": "bot", "botId": "b_1"}, "ActorUnknown"),
+        ({"actorType": ["user"], "userId": "u_1"}, None),  # not a string: no variant takes it
+        ({"actorType": {"user": 1}}, None),
+        ({"userId": "u_1"}, None),
+        ({"actorType": "system", "userId": "u_1"}, None),  # a known type without its field
+    ],
+)
+def test_an_actor_is_the_variant_its_type_names(actor: Json, variant: str | None) -> None:
+    """Actors are discriminated by ``actorType`` (``hookq.sources.base.by_field``): what is
+    accepted, and as which class, is what trying each variant in turn gave."""
+    body = replaced(seed(), ("payload", "chat", "createdBy"), actor)
+    if variant is None:
+        with pytest.raises(ValidationError) as caught:
+            parse("thread.chat_sent", body)
+        locations = [[str(p) for p in error["loc"]] for error in caught.value.errors()]
+        assert all(loc[:3] == ["payload", "chat", "createdBy"] for loc in locations), locations
+        return
+    event = parse("thread.chat_sent", body)
+    assert isinstance(event, ThreadChatSent)
+    created_by = event.payload.chat.createdBy
+    assert type(created_by).__name__ == variant
+    # Built models validate again as themselves (a model's own dump, or the model itself).
+    again = ThreadChatSent.model_validate(event)
+    assert type(again.payload.chat.createdBy).__name__ == variant
+    dumped = ThreadChatSent.model_validate(event.model_dump(by_alias=True))
+    assert type(dumped.payload.chat.createdBy).__name__ == variant

@@ -9,10 +9,10 @@ Handlers import the event classes from ``hookq.sources.plain`` (see ``models.py`
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Discriminator, Field, RootModel, Tag
 from hookq.sources.plain.datetimes import DateTime
 from typing import Annotated, Literal
-from hookq.sources.base import ProviderModel
+from hookq.sources.base import ProviderModel, by_field
 
 
 class ActorUnknown(ProviderModel):
@@ -33,15 +33,9 @@ class Attachment(ProviderModel):
     fileMimeType: str
     fileExtension: str | None
     createdAt: DateTime
-    createdBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    createdBy: ActorUnion
     updatedAt: DateTime
-    updatedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    updatedBy: ActorUnion
 
 
 class Chat(ProviderModel):
@@ -54,15 +48,9 @@ class Chat(ProviderModel):
     text: str | None = None
     attachments: list[Attachment]
     createdAt: DateTime
-    createdBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    createdBy: ActorUnion
     updatedAt: DateTime
-    updatedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    updatedBy: ActorUnion
 
 
 class ChatEntry(ProviderModel):
@@ -86,15 +74,9 @@ class ChatEntryAttachment(ProviderModel):
     fileMimeType: str
     fileExtension: str | None
     createdAt: DateTime
-    createdBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    createdBy: ActorUnion
     updatedAt: DateTime
-    updatedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    updatedBy: ActorUnion
     type: Literal["CHAT"]
 
 
@@ -332,15 +314,9 @@ class CustomEntryAttachment(ProviderModel):
     fileMimeType: str
     fileExtension: str | None
     createdAt: DateTime
-    createdBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    createdBy: ActorUnion
     updatedAt: DateTime
-    updatedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    updatedBy: ActorUnion
     type: Literal["CUSTOM_TIMELINE_ENTRY"]
 
 
@@ -354,21 +330,12 @@ class Customer(ProviderModel):
     fullName: str
     shortName: str | None
     markedAsSpamAt: DateTime | None = None
-    markedAsSpamBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | InternalActorUnknown | None,
-        Field(union_mode="left_to_right"),
-    ] = None
+    markedAsSpamBy: InternalActorUnion | None = None
     customerGroupMemberships: list[CustomerGroupMembership]
     createdAt: DateTime
-    createdBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    createdBy: ActorUnion
     updatedAt: DateTime
-    updatedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    updatedBy: ActorUnion
 
 
 class CustomerActor(ProviderModel):
@@ -436,15 +403,9 @@ class CustomerGroup(ProviderModel):
     key: str
     color: str
     createdAt: DateTime
-    createdBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    createdBy: InternalActorUnion
     updatedAt: DateTime
-    updatedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    updatedBy: InternalActorUnion
 
 
 class CustomerGroupChangedPayloadAdded(ProviderModel):
@@ -498,15 +459,9 @@ class CustomerGroupMembership(ProviderModel):
     customerGroupId: str
     workspaceId: str
     createdAt: DateTime
-    createdBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    createdBy: InternalActorUnion
     updatedAt: DateTime
-    updatedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    updatedBy: InternalActorUnion
     customerGroup: CustomerGroup
 
 
@@ -549,15 +504,9 @@ class DiscordMessage(ProviderModel):
     lastEditedOnDiscordAt: DateTime | None = None
     deletedOnDiscordAt: DateTime | None = None
     createdAt: DateTime
-    createdBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    createdBy: ActorUnion
     updatedAt: DateTime
-    updatedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    updatedBy: ActorUnion
 
 
 class Email(ProviderModel):
@@ -584,15 +533,9 @@ class Email(ProviderModel):
     inReplyToEmailId: str | None
     isStartOfThread: bool
     createdAt: DateTime
-    createdBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    createdBy: ActorUnion
     updatedAt: DateTime
-    updatedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    updatedBy: ActorUnion
 
 
 class EmailActorDeletedCustomer(ProviderModel):
@@ -657,15 +600,9 @@ class EmailEntryAttachment(ProviderModel):
     fileMimeType: str
     fileExtension: str | None
     createdAt: DateTime
-    createdBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    createdBy: ActorUnion
     updatedAt: DateTime
-    updatedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    updatedBy: ActorUnion
     type: Literal["EMAIL"]
     emailContentId: str
 
@@ -676,15 +613,7 @@ class EmailParticipant(ProviderModel):
     )
     email: str
     name: str | None
-    emailActor: Annotated[
-        UserActor
-        | CustomerActor
-        | EmailActorSupportEmailAddress
-        | EmailActorDeletedCustomer
-        | EmailActorUnknown
-        | None,
-        Field(union_mode="left_to_right"),
-    ]
+    emailActor: EmailActorUnion | None
 
 
 class InternalActorUnknown(ProviderModel):
@@ -702,15 +631,9 @@ class Label(ProviderModel):
     id: str
     labelType: LabelType
     createdAt: DateTime
-    createdBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    createdBy: ActorUnion
     updatedAt: DateTime
-    updatedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    updatedBy: ActorUnion
 
 
 class LabelType(ProviderModel):
@@ -722,22 +645,13 @@ class LabelType(ProviderModel):
     icon: str | None = None
     isArchived: bool | None = False
     archivedAt: DateTime | None
-    archivedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | InternalActorUnknown | None,
-        Field(union_mode="left_to_right"),
-    ]
+    archivedBy: InternalActorUnion | None
     externalId: str | None = None
     isExcludedFromAi: bool | None = False
     createdAt: DateTime
-    createdBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    createdBy: InternalActorUnion
     updatedAt: DateTime
-    updatedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    updatedBy: InternalActorUnion
 
 
 class Linear(ProviderModel):
@@ -756,20 +670,11 @@ class MachineUser(ProviderModel):
     publicName: str
     description: str | None
     createdAt: DateTime
-    createdBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    createdBy: InternalActorUnion
     updatedAt: DateTime
-    updatedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    updatedBy: InternalActorUnion
     deletedAt: DateTime | None
-    deletedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | InternalActorUnknown | None,
-        Field(union_mode="left_to_right"),
-    ]
+    deletedBy: InternalActorUnion | None
 
 
 class MachineUserActor(ProviderModel):
@@ -796,15 +701,9 @@ class MsTeamsMessage(ProviderModel):
     lastEditedOnMsTeamsAt: DateTime | None
     deletedOnMsTeamsAt: DateTime | None
     createdAt: DateTime
-    createdBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    createdBy: ActorUnion
     updatedAt: DateTime
-    updatedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    updatedBy: ActorUnion
 
 
 class Note(ProviderModel):
@@ -816,20 +715,11 @@ class Note(ProviderModel):
     text: str
     markdown: str | None
     createdAt: DateTime
-    createdBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    createdBy: InternalActorUnion
     updatedAt: DateTime
-    updatedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    updatedBy: InternalActorUnion
     deletedAt: DateTime | None
-    deletedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | InternalActorUnknown | None,
-        Field(union_mode="left_to_right"),
-    ]
+    deletedBy: InternalActorUnion | None
 
 
 class NoteEntry(ProviderModel):
@@ -851,15 +741,9 @@ class ServiceLevelAgreementFirstResponseTime(ProviderModel):
     useBusinessHoursOnly: bool
     threadPriorityFilter: list[float]
     createdAt: DateTime
-    createdBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    createdBy: InternalActorUnion
     updatedAt: DateTime
-    updatedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    updatedBy: InternalActorUnion
     type: Literal["FIRST_RESPONSE_TIME"]
     firstResponseTimeMinutes: float
 
@@ -873,15 +757,9 @@ class ServiceLevelAgreementNextResponseTime(ProviderModel):
     useBusinessHoursOnly: bool
     threadPriorityFilter: list[float]
     createdAt: DateTime
-    createdBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    createdBy: InternalActorUnion
     updatedAt: DateTime
-    updatedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    updatedBy: InternalActorUnion
     type: Literal["NEXT_RESPONSE_TIME"]
     nextResponseTimeMinutes: float
 
@@ -968,15 +846,9 @@ class SlackMessage(ProviderModel):
     slackMessageLink: str
     slackReactions: Annotated[list[SlackReaction] | None, Field(validate_default=True)] = []
     createdAt: DateTime
-    createdBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    createdBy: ActorUnion
     updatedAt: DateTime
-    updatedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    updatedBy: ActorUnion
 
 
 class SlackReaction(ProviderModel):
@@ -1023,25 +895,8 @@ class Thread(ProviderModel):
         Field(union_mode="left_to_right"),
     ]
     statusChangedAt: DateTime
-    statusChangedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown | None,
-        Field(union_mode="left_to_right"),
-    ] = None
-    statusDetail: Annotated[
-        ThreadStatusDetailCreated
-        | ThreadStatusDetailNewReply
-        | ThreadStatusDetailInProgress
-        | ThreadStatusDetailWaitingForCustomer
-        | ThreadStatusDetailWaitingForDuration
-        | ThreadStatusDetailThreadLinkUpdated
-        | ThreadStatusDetailDoneManuallySet
-        | ThreadStatusDetailIgnored
-        | ThreadStatusDetailDoneAutomaticallySet
-        | ThreadStatusDetailThreadDiscussionResolved
-        | ThreadStatusDetailUnknown
-        | None,
-        Field(union_mode="left_to_right"),
-    ]
+    statusChangedBy: ActorUnion | None = None
+    statusDetail: ThreadStatusDetailUnion | None
     assignee: Annotated[
         User | MachineUser | ThreadAssigneeIdOnly | ThreadAssigneeUnknown | None,
         Field(union_mode="left_to_right"),
@@ -1058,15 +913,9 @@ class Thread(ProviderModel):
     lastOutboundMessageInfo: ThreadMessageInfo | None
     supportEmailAddresses: list[str]
     createdAt: DateTime
-    createdBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    createdBy: ActorUnion
     updatedAt: DateTime
-    updatedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    updatedBy: ActorUnion
 
 
 class ThreadAssigneeIdOnly(ProviderModel):
@@ -1188,15 +1037,9 @@ class ThreadField(ProviderModel):
     numberValue: float | None = None
     dateValue: str | None = None
     createdAt: DateTime
-    createdBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    createdBy: ActorUnion
     updatedAt: DateTime
-    updatedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    updatedBy: ActorUnion
 
 
 class ThreadFieldCreatedPublicEventPayload(ProviderModel):
@@ -1303,32 +1146,9 @@ class ThreadServiceLevelAgreementStatusTransitionedPayload(ProviderModel):
     )
     eventType: str
     thread: Thread
-    serviceLevelAgreement: Annotated[
-        ServiceLevelAgreementFirstResponseTime
-        | ServiceLevelAgreementNextResponseTime
-        | ServiceLevelAgreementUnknown,
-        Field(union_mode="left_to_right"),
-    ]
-    previousServiceLevelAgreementStatusDetail: Annotated[
-        ServiceLevelAgreementStatusDetailPending
-        | ServiceLevelAgreementStatusDetailAchieved
-        | ServiceLevelAgreementStatusDetailImminentBreach
-        | ServiceLevelAgreementStatusDetailBreaching
-        | ServiceLevelAgreementStatusDetailBreached
-        | ServiceLevelAgreementStatusDetailCancelled
-        | ServiceLevelAgreementStatusDetailUnknown,
-        Field(union_mode="left_to_right"),
-    ]
-    serviceLevelAgreementStatusDetail: Annotated[
-        ServiceLevelAgreementStatusDetailPending
-        | ServiceLevelAgreementStatusDetailAchieved
-        | ServiceLevelAgreementStatusDetailImminentBreach
-        | ServiceLevelAgreementStatusDetailBreaching
-        | ServiceLevelAgreementStatusDetailBreached
-        | ServiceLevelAgreementStatusDetailCancelled
-        | ServiceLevelAgreementStatusDetailUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    serviceLevelAgreement: ServiceLevelAgreementUnion
+    previousServiceLevelAgreementStatusDetail: ServiceLevelAgreementStatusDetailUnion
+    serviceLevelAgreementStatusDetail: ServiceLevelAgreementStatusDetailUnion
 
 
 class ThreadSlackMessageReceivedEventPayload(ProviderModel):
@@ -1478,15 +1298,9 @@ class Tier(ProviderModel):
     defaultThreadPriority: float | None = 2
     isDefault: bool
     createdAt: DateTime
-    createdBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    createdBy: InternalActorUnion
     updatedAt: DateTime
-    updatedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    updatedBy: InternalActorUnion
 
 
 class TimelineEntry(ProviderModel):
@@ -1497,14 +1311,8 @@ class TimelineEntry(ProviderModel):
     customerId: str
     threadId: str | None = None
     timestamp: DateTime
-    actor: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
-    entry: Annotated[
-        NoteEntry | ChatEntry | EmailEntry | CustomEntry | TimelineEntryUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    actor: ActorUnion
+    entry: TimelineEntryUnion
 
 
 class TimelineEntryChangedPayload(ProviderModel):
@@ -1549,20 +1357,11 @@ class User(ProviderModel):
     ]
     statusChangedAt: DateTime
     createdAt: DateTime
-    createdBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    createdBy: InternalActorUnion
     updatedAt: DateTime
-    updatedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | InternalActorUnknown,
-        Field(union_mode="left_to_right"),
-    ]
+    updatedBy: InternalActorUnion
     deletedAt: DateTime | None
-    deletedBy: Annotated[
-        UserActor | MachineUserActor | SystemActor | InternalActorUnknown | None,
-        Field(union_mode="left_to_right"),
-    ]
+    deletedBy: InternalActorUnion | None
 
 
 class UserActor(ProviderModel):
@@ -1576,10 +1375,7 @@ class UserActor(ProviderModel):
 class NullableActor(
     RootModel[UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown | None]
 ):
-    root: Annotated[
-        UserActor | MachineUserActor | SystemActor | CustomerActor | ActorUnknown | None,
-        Field(union_mode="left_to_right"),
-    ]
+    root: ActorUnion | None
 
 
 class WebhookMetadata(ProviderModel):
@@ -1598,3 +1394,173 @@ class WorkflowButtonWorkflowIdentifier(ProviderModel):
         extra="allow",
     )
     workflowId: str
+
+
+# Unions chosen by a field's value (the models above refer to them by name).
+ActorUnion = Annotated[
+    Annotated[UserActor, Tag("UserActor")]
+    | Annotated[MachineUserActor, Tag("MachineUserActor")]
+    | Annotated[SystemActor, Tag("SystemActor")]
+    | Annotated[CustomerActor, Tag("CustomerActor")]
+    | Annotated[ActorUnknown, Tag("ActorUnknown")],
+    Discriminator(
+        by_field(
+            "actorType",
+            {
+                "user": "UserActor",
+                "machineUser": "MachineUserActor",
+                "system": "SystemActor",
+                "customer": "CustomerActor",
+            },
+            "ActorUnknown",
+        )
+    ),
+]
+
+EmailActorUnion = Annotated[
+    Annotated[UserActor, Tag("UserActor")]
+    | Annotated[CustomerActor, Tag("CustomerActor")]
+    | Annotated[EmailActorSupportEmailAddress, Tag("EmailActorSupportEmailAddress")]
+    | Annotated[EmailActorDeletedCustomer, Tag("EmailActorDeletedCustomer")]
+    | Annotated[EmailActorUnknown, Tag("EmailActorUnknown")],
+    Discriminator(
+        by_field(
+            "actorType",
+            {
+                "user": "UserActor",
+                "customer": "CustomerActor",
+                "supportEmailAddress": "EmailActorSupportEmailAddress",
+                "deletedCustomer": "EmailActorDeletedCustomer",
+            },
+            "EmailActorUnknown",
+        )
+    ),
+]
+
+InternalActorUnion = Annotated[
+    Annotated[UserActor, Tag("UserActor")]
+    | Annotated[MachineUserActor, Tag("MachineUserActor")]
+    | Annotated[SystemActor, Tag("SystemActor")]
+    | Annotated[InternalActorUnknown, Tag("InternalActorUnknown")],
+    Discriminator(
+        by_field(
+            "actorType",
+            {"user": "UserActor", "machineUser": "MachineUserActor", "system": "SystemActor"},
+            "InternalActorUnknown",
+        )
+    ),
+]
+
+ServiceLevelAgreementStatusDetailUnion = Annotated[
+    Annotated[
+        ServiceLevelAgreementStatusDetailPending, Tag("ServiceLevelAgreementStatusDetailPending")
+    ]
+    | Annotated[
+        ServiceLevelAgreementStatusDetailAchieved, Tag("ServiceLevelAgreementStatusDetailAchieved")
+    ]
+    | Annotated[
+        ServiceLevelAgreementStatusDetailImminentBreach,
+        Tag("ServiceLevelAgreementStatusDetailImminentBreach"),
+    ]
+    | Annotated[
+        ServiceLevelAgreementStatusDetailBreaching,
+        Tag("ServiceLevelAgreementStatusDetailBreaching"),
+    ]
+    | Annotated[
+        ServiceLevelAgreementStatusDetailBreached, Tag("ServiceLevelAgreementStatusDetailBreached")
+    ]
+    | Annotated[
+        ServiceLevelAgreementStatusDetailCancelled,
+        Tag("ServiceLevelAgreementStatusDetailCancelled"),
+    ]
+    | Annotated[
+        ServiceLevelAgreementStatusDetailUnknown, Tag("ServiceLevelAgreementStatusDetailUnknown")
+    ],
+    Discriminator(
+        by_field(
+            "status",
+            {
+                "PENDING": "ServiceLevelAgreementStatusDetailPending",
+                "ACHIEVED": "ServiceLevelAgreementStatusDetailAchieved",
+                "IMMINENT_BREACH": "ServiceLevelAgreementStatusDetailImminentBreach",
+                "BREACHING": "ServiceLevelAgreementStatusDetailBreaching",
+                "BREACHED": "ServiceLevelAgreementStatusDetailBreached",
+                "CANCELLED": "ServiceLevelAgreementStatusDetailCancelled",
+            },
+            "ServiceLevelAgreementStatusDetailUnknown",
+        )
+    ),
+]
+
+ServiceLevelAgreementUnion = Annotated[
+    Annotated[ServiceLevelAgreementFirstResponseTime, Tag("ServiceLevelAgreementFirstResponseTime")]
+    | Annotated[ServiceLevelAgreementNextResponseTime, Tag("ServiceLevelAgreementNextResponseTime")]
+    | Annotated[ServiceLevelAgreementUnknown, Tag("ServiceLevelAgreementUnknown")],
+    Discriminator(
+        by_field(
+            "type",
+            {
+                "FIRST_RESPONSE_TIME": "ServiceLevelAgreementFirstResponseTime",
+                "NEXT_RESPONSE_TIME": "ServiceLevelAgreementNextResponseTime",
+            },
+            "ServiceLevelAgreementUnknown",
+        )
+    ),
+]
+
+ThreadStatusDetailUnion = Annotated[
+    Annotated[ThreadStatusDetailCreated, Tag("ThreadStatusDetailCreated")]
+    | Annotated[ThreadStatusDetailNewReply, Tag("ThreadStatusDetailNewReply")]
+    | Annotated[ThreadStatusDetailInProgress, Tag("ThreadStatusDetailInProgress")]
+    | Annotated[ThreadStatusDetailWaitingForCustomer, Tag("ThreadStatusDetailWaitingForCustomer")]
+    | Annotated[ThreadStatusDetailWaitingForDuration, Tag("ThreadStatusDetailWaitingForDuration")]
+    | Annotated[ThreadStatusDetailThreadLinkUpdated, Tag("ThreadStatusDetailThreadLinkUpdated")]
+    | Annotated[ThreadStatusDetailDoneManuallySet, Tag("ThreadStatusDetailDoneManuallySet")]
+    | Annotated[ThreadStatusDetailIgnored, Tag("ThreadStatusDetailIgnored")]
+    | Annotated[
+        ThreadStatusDetailDoneAutomaticallySet, Tag("ThreadStatusDetailDoneAutomaticallySet")
+    ]
+    | Annotated[
+        ThreadStatusDetailThreadDiscussionResolved,
+        Tag("ThreadStatusDetailThreadDiscussionResolved"),
+    ]
+    | Annotated[ThreadStatusDetailUnknown, Tag("ThreadStatusDetailUnknown")],
+    Discriminator(
+        by_field(
+            "type",
+            {
+                "CREATED": "ThreadStatusDetailCreated",
+                "NEW_REPLY": "ThreadStatusDetailNewReply",
+                "IN_PROGRESS": "ThreadStatusDetailInProgress",
+                "WAITING_FOR_CUSTOMER": "ThreadStatusDetailWaitingForCustomer",
+                "WAITING_FOR_DURATION": "ThreadStatusDetailWaitingForDuration",
+                "THREAD_LINK_UPDATED": "ThreadStatusDetailThreadLinkUpdated",
+                "DONE_MANUALLY_SET": "ThreadStatusDetailDoneManuallySet",
+                "IGNORED": "ThreadStatusDetailIgnored",
+                "DONE_AUTOMATICALLY_SET": "ThreadStatusDetailDoneAutomaticallySet",
+                "THREAD_DISCUSSION_RESOLVED": "ThreadStatusDetailThreadDiscussionResolved",
+            },
+            "ThreadStatusDetailUnknown",
+        )
+    ),
+]
+
+TimelineEntryUnion = Annotated[
+    Annotated[NoteEntry, Tag("NoteEntry")]
+    | Annotated[ChatEntry, Tag("ChatEntry")]
+    | Annotated[EmailEntry, Tag("EmailEntry")]
+    | Annotated[CustomEntry, Tag("CustomEntry")]
+    | Annotated[TimelineEntryUnknown, Tag("TimelineEntryUnknown")],
+    Discriminator(
+        by_field(
+            "entryType",
+            {
+                "note": "NoteEntry",
+                "chat": "ChatEntry",
+                "email": "EmailEntry",
+                "custom": "CustomEntry",
+            },
+            "TimelineEntryUnknown",
+        )
+    ),
+]
