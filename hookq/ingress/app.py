@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 import orjson
 import structlog
 from aiohttp import web
+from aiohttp.web_urldispatcher import MatchInfoError, SystemRoute, UrlMappingMatchInfo
 
 from hookq.ingress.body import BodyBudget, Busy, read_body, reservation
 from hookq.ingress.metrics import CONTENT_TYPE_LATEST, IngressMetrics
@@ -146,27 +147,51 @@ def traced(handler: Handler) -> Handler:
     return receive
 
 
-# What aiohttp raises for a request no route takes, as JSON codes.
-HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+# What aiohttp answers a request no route takes, as JSON codes.
+HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed"}
 
 
-@web.middleware
-async def json_errors(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    """Every error answer is JSON: aiohttp's own (404, 405) and any unexpected exception."""
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
+class JsonErrorRoute(SystemRoute):
+    """The answer to a request no route takes (aiohttp's 404 or 405), as JSON."""
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        exc = self._http_exception
         allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else {}
-        code = HTTP_ERROR_CODES.get(exc.status, "http_error")
-        return error(exc.status, code, exc.reason, **allow)
-    except Exception:
-        log.exception("unexpected error", path=request.path[:80])
-        request.app[METRICS_KEY].count_request("none", 500)
-        return error(500, "internal_error", "the ingress failed; retry later")
+        return error(
+            exc.status, HTTP_ERROR_CODES.get(exc.status, "http_error"), exc.reason, **allow
+        )
+
+
+def answer_unrouted_in_json(router: web.UrlDispatcher) -> None:
+    """What ``router`` cannot route (aiohttp's 404 and 405) is answered in JSON.
+
+    Every error answer is JSON without a middleware, which aiohttp would run around every
+    request (with one of its own): about 5 us per webhook (docs/benchmarks.md). The routes'
+    handlers answer their own errors (``json_500`` for the small ones). (aiohttp deprecates
+    giving an application a router of another class: this one's resolution is wrapped.)"""
+    resolve = router.resolve
+
+    async def resolve_or_answer(request: web.Request) -> UrlMappingMatchInfo:
+        match = await resolve(request)
+        if isinstance(match, MatchInfoError):
+            return UrlMappingMatchInfo({}, JsonErrorRoute(match.http_exception))
+        return match
+
+    router.resolve = resolve_or_answer  # type: ignore[method-assign]
+
+
+def json_500(handler: Handler) -> Handler:
+    """``handler``, whose unexpected exception is a JSON 500, logged and counted."""
+
+    async def answer(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except Exception:
+            log.exception("unexpected error", path=request.path[:80])
+            request.app[METRICS_KEY].count_request("none", 500)
+            return error(500, "internal_error", "the ingress failed; retry later")
+
+    return answer
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -193,7 +218,8 @@ def create_app(
 ) -> web.Application:
     # The body limit is ``read_body``'s; aiohttp's own (client_max_size) applies to reads the
     # ingress does not make.
-    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[json_errors])
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    answer_unrouted_in_json(app.router)
     if settings.tracing_enabled:
         from hookq import tracing
 
@@ -206,7 +232,7 @@ def create_app(
     app.router.add_post(
         WEBHOOK_ROUTE, traced(receive_webhook) if settings.tracing_enabled else receive_webhook
     )
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics_view)
+    app.router.add_get("/healthz", json_500(healthz))
+    app.router.add_get("/readyz", json_500(readyz))
+    app.router.add_get("/metrics", json_500(metrics_view))
     return app

@@ -137,6 +137,19 @@ async def test_an_unexpected_error_is_a_counted_json_500(settings: Settings) -> 
         assert edge.count("standard", 500) == 1
 
 
+async def test_an_unexpected_error_outside_the_webhook_route_is_a_counted_json_500(
+    edge: Edge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> bytes:
+        raise RuntimeError("the registry broke")
+
+    monkeypatch.setattr(edge.metrics, "render", broken)
+    response = await edge.client.get("/metrics")
+    assert response.status == 500
+    assert_json_error(response.headers, await response.read(), "internal_error")
+    assert edge.count("none", 500) == 1
+
+
 async def test_a_body_over_the_limit_is_413_and_the_connection_closed(edge: Edge) -> None:
     limit = 1024 * 1024
     reader, writer = await asyncio.open_connection("127.0.0.1", edge.port)
