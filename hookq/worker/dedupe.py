@@ -153,6 +153,10 @@ class ClaimState(enum.Enum):
     OTHER_MESSAGE = 4  # another delivery of the event is in flight: a duplicate
 
 
+# By the script's number: cheaper per message than the enum's own lookup.
+_STATES = {state.value: state for state in ClaimState}
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     state: ClaimState
@@ -191,7 +195,7 @@ class Dedupe:
         value = f"{message_id} {self._run_prefix}{next(self._runs):x}"
         lease = self._lease_ms
         state, pttl = await self._gate.run(lambda: self._batch.call(_CLAIM, key, (value,), lease))
-        return Claim(ClaimState(int(state)), key, value, max(0, int(pttl)) / 1000)
+        return Claim(_STATES[int(state)], key, value, max(0, int(pttl)) / 1000)
 
     async def mark_done(self, claim: Claim) -> bool:
         """False when another run took the claim over (our lease lapsed mid-run)."""

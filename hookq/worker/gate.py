@@ -85,7 +85,8 @@ class Gate:
         """Run ``operation`` (idempotent, and bounded in time by itself), waiting out outages
         for as long as they last."""
         while True:
-            await self.wait_open()
+            if not self._up.is_set():  # (tested here: the call is per message)
+                await self.wait_open()
             try:
                 return await operation()
             except Exception as exc:
