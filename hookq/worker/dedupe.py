@@ -33,7 +33,7 @@ import enum
 import itertools
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 import structlog
@@ -194,25 +194,36 @@ class Dedupe:
     async def claim(self, key: str, message_id: str) -> Claim:
         value = f"{message_id} {self._run_prefix}{next(self._runs):x}"
         lease = self._lease_ms
-        state, pttl = await self._gate.run(lambda: self._batch.call(_CLAIM, key, (value,), lease))
+        state, pttl = await self._call(_CLAIM, key, (value,), lease)
         return Claim(_STATES[int(state)], key, value, max(0, int(pttl)) / 1000)
 
     async def mark_done(self, claim: Claim) -> bool:
         """False when another run took the claim over (our lease lapsed mid-run)."""
-        args, ttl = (claim.value,), self._done_ms
-        marked = await self._gate.run(lambda: self._batch.call(_MARK_DONE, claim.key, args, ttl))
-        return bool(marked)
+        return bool(await self._call(_MARK_DONE, claim.key, (claim.value,), self._done_ms))
 
     async def mark_dead(self, claim: Claim) -> None:
-        args, ttl = (claim.value,), self._done_ms
-        await self._gate.run(lambda: self._batch.call(_MARK_DEAD, claim.key, args, ttl))
+        await self._call(_MARK_DEAD, claim.key, (claim.value,), self._done_ms)
 
     async def release(self, claim: Claim) -> None:
-        await self._gate.run(lambda: self._batch.call(_RELEASE, claim.key, (claim.value,)))
+        await self._call(_RELEASE, claim.key, (claim.value,))
 
     async def retrying(self, claim: Claim, attempt: int, due: float) -> None:
-        args, ttl = (claim.value, retry_note(attempt, due)), self._done_ms
-        await self._gate.run(lambda: self._batch.call(_RETRYING, claim.key, args, ttl))
+        args = (claim.value, retry_note(attempt, due))
+        await self._call(_RETRYING, claim.key, args, self._done_ms)
+
+    async def _call(
+        self, script: BatchScript, key: str, args: tuple[Any, ...], shared: tuple[Any, ...] = ()
+    ) -> Any:
+        """The script's result for ``key``, through the gate: waits out a Redis outage."""
+        if self._gate.available:
+            # The usual case, without the gate's frame and a closure per call (per message).
+            try:
+                return await self._batch.call(script, key, args, shared)
+            except Exception as exc:
+                if not self._gate.is_down(exc):
+                    raise
+                self._gate.report_down(exc)
+        return await self._gate.run(lambda: self._batch.call(script, key, args, shared))
 
     async def close(self) -> None:
         await self._batch.close()
