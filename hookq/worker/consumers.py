@@ -26,12 +26,15 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import aiormq
+import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustChannel, ConsumerTag
 from aio_pika.exceptions import ChannelInvalidStateError
 from aiormq.abc import AbstractChannel, DeliveredMessage
 
 from hookq.worker.pipeline import Pipeline
 from hookq.worker.received import Received
+
+log = structlog.get_logger("hookq.worker")
 
 # What ``take_deliveries`` uses of an aiormq channel (7.2.x).
 INTERNALS = ("consumers", "_on_deliver_frame", "_Channel__get_content_header", "_read_content")
@@ -69,7 +72,11 @@ def take_deliveries(carrier: AbstractChannel) -> bool:
             await aiormq_way(frame)
             return
         # As aiormq reads it: the content header, then the body's frames.
-        consumer.start(await read_content(frame, await read_header()))
+        message = await read_content(frame, await read_header())
+        try:
+            consumer.start(message)
+        except Exception:  # as aiormq logs a failed callback: the channel's reader goes on
+            log.exception("consumer callback failed")
 
     channel._on_deliver_frame = on_deliver_frame
     channel._hookq_direct = True

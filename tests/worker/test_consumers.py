@@ -10,6 +10,7 @@ from typing import Any
 
 from aio_pika.abc import AbstractRobustConnection
 from aiormq.abc import DeliveredMessage
+from structlog.testing import capture_logs
 
 from hookq.worker.consumers import Direct, take_deliveries
 from tests.support.events import eventually
@@ -64,3 +65,31 @@ async def test_without_aiormqs_internals_the_direct_callback_runs_as_any_other()
     # aiormq then calls it in a task of its own, as it calls any consumer.
     await asyncio.create_task(direct(SimpleNamespace(body=b"m1")))  # type: ignore[arg-type]
     assert started == [b"m1"]
+
+
+async def test_a_failing_start_is_logged_and_the_channel_goes_on_delivering(
+    amqp: AbstractRobustConnection,
+) -> None:
+    robust = await amqp.channel()
+    carrier: Any = await robust.get_underlay_channel()
+    queue = (await carrier.queue_declare(exclusive=True)).queue
+    started: list[bytes] = []
+
+    def start(message: DeliveredMessage) -> None:
+        if message.body == b"boom":
+            raise RuntimeError("a bug in starting")
+        started.append(message.body)
+
+    async def unused(_message: DeliveredMessage) -> None:
+        raise AssertionError("aiormq's way is not taken for a direct consumer")
+
+    tag = (await carrier.basic_consume(queue, unused, no_ack=True)).consumer_tag
+    carrier.consumers[tag] = Direct(start)
+    assert take_deliveries(carrier)
+    with capture_logs() as logs:
+        for body in (b"boom", b"after"):
+            await carrier.basic_publish(body, routing_key=queue)
+        await eventually(lambda: started == [b"after"], timeout=10)
+    assert [entry["event"] for entry in logs] == ["consumer callback failed"]
+    assert not carrier.is_closed
+    await robust.close()
