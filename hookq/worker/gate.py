@@ -85,7 +85,7 @@ class Gate:
         """Run ``operation`` (idempotent, and bounded in time by itself), waiting out outages
         for as long as they last."""
         while True:
-            if not self._up.is_set():  # (tested here: the call is per message)
+            if not self._up.is_set():  # here, not in wait_open: no coroutine per call when up
                 await self.wait_open()
             try:
                 return await operation()
