@@ -320,15 +320,23 @@ class QueueState:
 
 
 async def queue_state(connection: AbstractConnection, queue: str) -> QueueState | None:
-    """The queue's counts, or None if it does not exist (a passive declare, on its own channel
-    because a 404 closes the channel)."""
-    channel = await connection.channel(publisher_confirms=False)
+    """The queue's counts, or None if it does not exist: a passive declare, on a channel of its
+    own because a 404 closes the channel.
+
+    An AMQP channel of the connection, not one of aio-pika's: a robust channel the broker closed
+    reopens itself and stays open, so each question about a missing queue left a channel behind
+    (the console, asking every few seconds, reached the broker's limit of channels, and every
+    reconnection reopened them all)."""
+    await connection.ready()
+    transport = connection.transport
+    if transport is None:
+        raise aiormq.exceptions.AMQPConnectionError("the connection closed")
+    channel = await transport.connection.channel()
     try:
-        declared = await channel.declare_queue(queue, passive=True)
+        declared = await channel.queue_declare(queue, passive=True)
     except aiormq.exceptions.ChannelNotFoundEntity:
         return None
     finally:
         if not channel.is_closed:
             await channel.close()
-    result = declared.declaration_result
-    return QueueState(ready=result.message_count or 0, consumers=result.consumer_count or 0)
+    return QueueState(ready=declared.message_count or 0, consumers=declared.consumer_count or 0)
