@@ -327,10 +327,10 @@ async def queue_state(connection: AbstractConnection, queue: str) -> QueueState 
     reopens itself and stays open, so each question about a missing queue left a channel behind
     (the console, asking every few seconds, reached the broker's limit of channels, and every
     reconnection reopened them all)."""
-    await connection.ready()
     transport = connection.transport
-    if transport is None:
-        raise aiormq.exceptions.AMQPConnectionError("the connection closed")
+    if transport is None:  # as aio-pika's own channel opening answers a closed connection
+        raise aiormq.exceptions.ChannelInvalidStateError("No active transport in channel")
+    await transport.ready()
     channel = await transport.connection.channel()
     try:
         declared = await channel.queue_declare(queue, passive=True)
