@@ -11,10 +11,11 @@ import subprocess
 import uuid
 
 import aio_pika
+import aiormq
 import redis.asyncio as aioredis
 from aio_pika.abc import AbstractRobustConnection
 
-from hookq.topology import Names
+from hookq.topology import Names, queue_state
 
 
 def new_namespace() -> str:
@@ -27,13 +28,10 @@ async def connect(amqp_url: str, name: str) -> AbstractRobustConnection:
 
 async def queue_counts(connection: AbstractRobustConnection, queue: str) -> tuple[int, int]:
     """(ready messages, consumers) of an existing queue."""
-    channel = await connection.channel()
-    try:
-        declared = await channel.declare_queue(queue, passive=True)
-        result = declared.declaration_result
-        return result.message_count or 0, result.consumer_count or 0
-    finally:
-        await channel.close()
+    state = await queue_state(connection, queue)
+    if state is None:
+        raise aiormq.exceptions.ChannelNotFoundEntity(f"no queue {queue!r}")
+    return state.ready, state.consumers
 
 
 async def consuming(amqp_url: str, queue: str) -> bool:
