@@ -15,12 +15,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 
 import aio_pika
+import aiormq
 import structlog
 from aio_pika.abc import AbstractChannel, AbstractRobustConnection
+from aiormq import spec
 
 from hookq.amqp import PUBLISH_FAILURES, RECONNECT_INTERVAL, connect_robust
 from hookq.ingress.amqp_properties import Properties
@@ -35,8 +38,21 @@ log = structlog.get_logger("hookq.ingress.publisher")
 PERSISTENT = int(aio_pika.DeliveryMode.PERSISTENT)
 
 
+# A channel whose publish was nacked is replaced, at most this often (seconds) per channel.
+REPLACE_NACKING_CHANNEL_EVERY = 1.0
+
+
 class BrokerUnavailable(Exception):
     """The broker did not confirm the message: not connected, refused, or too slow."""
+
+
+def nacked(exc: BaseException) -> bool:
+    """Whether a failed publish was refused by the broker (a ``basic.nack``), directly
+    (aiormq's ``basic_publish``) or through ``ConfirmedPublisher``'s ``NotConfirmed``."""
+    cause = exc.__cause__ if isinstance(exc, NotConfirmed) else exc
+    return isinstance(cause, aiormq.exceptions.DeliveryError) and isinstance(
+        cause.frame, spec.Basic.Nack
+    )
 
 
 class Publisher:
@@ -54,6 +70,9 @@ class Publisher:
         self._id_prefix = f"{uuid.uuid4().hex[:16]}-"
         self._sequence = itertools.count()
         self._connecting: asyncio.Task[None] | None = None
+        # Channels being replaced after a nack, and when each slot was last replaced.
+        self._replacing: set[asyncio.Task[None]] = set()
+        self._replaced_at: dict[int, float] = {}
         self._confirmed: ConfirmedPublisher | None = None  # set on connect (ingress.confirms)
         self._archive = (
             ArchiveRetention(
@@ -78,6 +97,8 @@ class Publisher:
     async def close(self) -> None:
         if self._connecting is not None and not self._connecting.done():
             self._connecting.cancel()
+        for replacing in self._replacing:
+            replacing.cancel()
         if self._confirmed is not None:
             await self._confirmed.close()
         if self._connection is not None:
@@ -112,7 +133,7 @@ class Publisher:
         if self._archive is not None:
             await declare_archive(connection, self._names, self._archive)
         for _ in range(self._channel_count):
-            channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+            channel = await self._open_channel(connection)
             await declare_exchanges(channel, self._names)
             channels.append(channel)
         if supports(await channels[0].get_underlay_channel()):
@@ -122,6 +143,52 @@ class Publisher:
         self._connection, self._channels = connection, channels
         self._next_channel = itertools.cycle(channels)
         log.info("publisher ready", channels=len(channels))
+
+    @staticmethod
+    async def _open_channel(connection: AbstractRobustConnection) -> AbstractChannel:
+        return await connection.channel(publisher_confirms=True, on_return_raises=True)
+
+    def _replace_nacking(self, channel: AbstractChannel) -> None:
+        """Replace a channel the broker nacked a publish on, in the background.
+
+        A channel keeps what it learned of each queue's leader. On RabbitMQ 3.10 a channel
+        opened while a stream changed writers (the ingress moving to another node as the node
+        it left, holding the archive's writer, shut down) kept nacking every publish routed to
+        the stream, for as long as it lived (docs/reliability.md, "Stuck nacks"). A new channel
+        asks afresh. Harmless otherwise: a nack is rare (a full queue refusing), and a slot is
+        replaced at most once a second."""
+        try:
+            slot = self._channels.index(channel)
+        except ValueError:
+            return  # replaced already
+        now = time.monotonic()
+        if now - self._replaced_at.get(slot, -REPLACE_NACKING_CHANNEL_EVERY) < (
+            REPLACE_NACKING_CHANNEL_EVERY
+        ):
+            return
+        self._replaced_at[slot] = now
+        task = asyncio.create_task(self._replace(slot, channel))
+        self._replacing.add(task)
+        task.add_done_callback(self._replacing.discard)
+
+    async def _replace(self, slot: int, old: AbstractChannel) -> None:
+        connection = self._connection
+        if connection is None:
+            return
+        try:
+            new = await self._open_channel(connection)
+        except (OSError, *PUBLISH_FAILURES) as exc:
+            log.warning("nacking publisher channel not replaced", error=str(exc))
+            return
+        swapped = slot < len(self._channels) and self._channels[slot] is old
+        if swapped:
+            self._channels[slot] = new
+            self._next_channel = itertools.cycle(self._channels)
+            log.warning("publisher channel replaced after a nack", slot=slot)
+        # The one left out closes: the nacking one (its publishes still waiting fail, 503, and
+        # their providers retry), or the new one if the publisher closed meanwhile.
+        with contextlib.suppress(Exception):
+            await (old if swapped else new).close()
 
     async def publish(
         self,
@@ -181,4 +248,6 @@ class Publisher:
                     timeout=self._timeout,
                 )
         except (*PUBLISH_FAILURES, NotConfirmed) as exc:
+            if nacked(exc):
+                self._replace_nacking(channel)
             raise BrokerUnavailable(f"{type(exc).__name__}: {exc}") from exc

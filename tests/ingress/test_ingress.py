@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import aio_pika
 import pytest
+import structlog.testing
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
@@ -403,3 +404,39 @@ async def test_a_dead_node_moves_the_ingress_to_the_next_one_without_restart(
     queued = {m.headers[Header.DELIVERY_ID] for m in await drain(tap)}
     assert len(acknowledged) == 2
     assert acknowledged <= queued, f"acknowledged but lost: {sorted(acknowledged - queued)}"
+
+
+async def test_a_nacked_publish_replaces_its_channel_once_a_second_at_most(
+    settings: Settings, amqp: AbstractRobustConnection, names: Names
+) -> None:
+    """A full queue that refuses (reject-publish) nacks: each nacked publish is a 503, and its
+    channel is replaced (a channel's stale view of a queue can nack for as long as it lives:
+    docs/reliability.md, "Stuck nacks"), once however many nacks come in that second; the new
+    channel publishes once there is room."""
+    channel = await amqp.channel()
+    events, _ = await declare_exchanges(channel, names)
+    full = await channel.declare_queue(
+        f"{names.namespace}.one-slot",
+        durable=True,
+        arguments={"x-queue-type": "quorum", "x-max-length": 1, "x-overflow": "reject-publish"},
+    )
+    await full.bind(events, routing_key="#")
+    one_channel = settings.model_copy(update={"publish_channels": 1})
+    replaced_event = "publisher channel replaced after a nack"
+    sends = iter(signing.starya_bearer({"event": "t.nack", "data": {"n": n}}) for n in range(9))
+    with structlog.testing.capture_logs() as logs:
+        async with running_ingress(one_channel) as ingress:
+            # A quorum queue's length bound is checked as messages come: one or two fit.
+            statuses = [(await post(ingress, "starya", next(sends))).status for _ in range(3)]
+            accepted = statuses.count(200)
+            assert statuses == [200] * accepted + [503] * (3 - accepted)
+            assert accepted < 3
+            more = [(await post(ingress, "starya", next(sends))).status for _ in range(2)]
+            assert more == [503, 503]
+            async with asyncio.timeout(5):
+                while not any(e["event"] == replaced_event for e in logs):
+                    await asyncio.sleep(0.05)
+            assert len(await drain(full)) == accepted
+            assert (await post(ingress, "starya", next(sends))).status == 200
+    replaced = [e for e in logs if e["event"] == replaced_event]
+    assert len(replaced) == 1, replaced
