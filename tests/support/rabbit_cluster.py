@@ -4,6 +4,8 @@ stopped by the test, and removed when it ends. The shared broker (5672) is never
     with RabbitCluster() as cluster:        # nodes hookqc1..3@localhost, AMQP 5701..5703
         url = cluster.url                   # every node, comma-separated: HOOKQ_AMQP_URL
         cluster.leader("ns.handler")        # index of the node that leads a quorum queue
+        cluster.coordinator_members()       # nodes running a stream coordinator member
+        cluster.settle()                    # Ra's metadata on disk, as an older cluster's is
         cluster.kill(0)                     # SIGKILL the node's Erlang VM
         cluster.start_node(0)               # back, with its data: it rejoins the cluster
         cluster.launch(0); cluster.wait_whole()  # the same, waited for later
@@ -138,6 +140,20 @@ class RabbitCluster:
             self._wait_listening(node)
         self.ctl(0, "await_online_nodes", str(len(self.nodes)), "--timeout", "60")
 
+    def settle(self) -> None:
+        """Write what every node keeps of its Ra members to disk now, as the cluster's next few
+        seconds would have: RabbitMQ 3.10 saves that metadata (dets tables such as
+        ``ra_coordination_log_meta``) every 5 s, and a node SIGKILLed before then, a moment
+        after the cluster's first stream was declared, comes back without its stream
+        coordinator member, for good (``coordinator_members``). A test that kills a node of a
+        cluster it has just set up calls this first (docs/reliability.md, "A stream
+        coordinator member lost to a kill")."""
+        self.ctl(
+            self.running()[0],
+            "eval",
+            "[rpc:multicall([node() | nodes()], dets, sync, [T]) || T <- dets:all()].",
+        )
+
     def kill(self, index: int) -> None:
         """SIGKILL the node's VM: no goodbye to clients or to the other nodes."""
         node = self.nodes[index]
@@ -161,6 +177,13 @@ class RabbitCluster:
     def close(self) -> None:
         for node in self.nodes:
             self.kill(node.index)
+        # The nodes' logs, kept where HOOKQ_TEST_CLUSTER_LOGS says (to read after a failure).
+        keep = os.environ.get("HOOKQ_TEST_CLUSTER_LOGS")
+        if keep:
+            for node in self.nodes:
+                target = Path(keep) / node.name
+                shutil.rmtree(target, ignore_errors=True)
+                shutil.copytree(node.directory / "log", target, dirs_exist_ok=True)
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> RabbitCluster:
@@ -234,6 +257,19 @@ class RabbitCluster:
         raw = self.ctl(asked, "list_queues", "name", "type", *items, "--formatter", "json")
         queues: list[dict[str, Any]] = json.loads(raw)
         return queues
+
+    def coordinator_members(self) -> list[int]:
+        """The running nodes whose member of RabbitMQ's stream coordinator (the Ra cluster every
+        stream needs a majority of) runs. A node SIGKILLed and restarted may come back without
+        it (``settle``)."""
+        raw = self.ctl(
+            self.running()[0],
+            "eval",
+            "string:join([atom_to_list(N) || N <- [node() | nodes()], is_pid(rpc:call(N, "
+            'erlang, whereis, [rabbit_stream_coordinator]))], ",").',
+        )
+        names = raw.strip().strip('"').split(",")
+        return sorted(i for i in (self._index(name) for name in names) if i is not None)
 
     def leader(self, queue: str) -> int | None:
         return self.quorum_queues().get(queue, (None, []))[0]
