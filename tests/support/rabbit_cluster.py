@@ -147,7 +147,7 @@ class RabbitCluster:
         after the cluster's first stream was declared, comes back without its stream
         coordinator member, for good (``coordinator_members``). A test that kills a node of a
         cluster it has just set up calls this first (docs/reliability.md, "A stream
-        coordinator member lost to a kill")."""
+        coordinator member lost to an early kill")."""
         self.ctl(
             self.running()[0],
             "eval",
