@@ -5,9 +5,11 @@ the channel is served as aiormq serves it, and bodies of several frames arrive w
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from aio_pika.abc import AbstractRobustConnection
 from aiormq.abc import DeliveredMessage
 from structlog.testing import capture_logs
@@ -16,11 +18,17 @@ from hookq.worker.consumers import Direct, take_deliveries
 from tests.support.events import eventually
 
 
-async def test_a_direct_consumer_starts_without_aiormqs_task_and_others_keep_theirs(
-    amqp: AbstractRobustConnection,
-) -> None:
+@pytest.fixture
+async def carrier(amqp: AbstractRobustConnection) -> AsyncIterator[Any]:
+    """aiormq's channel under a robust one (``Any``: its internals are not in the ABC)."""
     robust = await amqp.channel()
-    carrier: Any = await robust.get_underlay_channel()
+    yield await robust.get_underlay_channel()
+    await robust.close()
+
+
+async def test_a_direct_consumer_starts_without_aiormqs_task_and_others_keep_theirs(
+    carrier: Any,
+) -> None:
     ours = (await carrier.queue_declare(exclusive=True)).queue
     theirs = (await carrier.queue_declare(exclusive=True)).queue
     direct_bodies: list[bytes] = []
@@ -54,7 +62,6 @@ async def test_a_direct_consumer_starts_without_aiormqs_task_and_others_keep_the
     assert direct_bodies == [b"one", large, b""]
     assert other_bodies == [b"one", large, b""]
     assert tasks == 3  # one per message of the other consumer, none for ours
-    await robust.close()
 
 
 async def test_without_aiormqs_internals_the_direct_callback_runs_as_any_other() -> None:
@@ -68,10 +75,8 @@ async def test_without_aiormqs_internals_the_direct_callback_runs_as_any_other()
 
 
 async def test_a_failing_start_is_logged_and_the_channel_goes_on_delivering(
-    amqp: AbstractRobustConnection,
+    carrier: Any,
 ) -> None:
-    robust = await amqp.channel()
-    carrier: Any = await robust.get_underlay_channel()
     queue = (await carrier.queue_declare(exclusive=True)).queue
     started: list[bytes] = []
 
@@ -92,4 +97,3 @@ async def test_a_failing_start_is_logged_and_the_channel_goes_on_delivering(
         await eventually(lambda: started == [b"after"], timeout=10)
     assert [entry["event"] for entry in logs] == ["consumer callback failed"]
     assert not carrier.is_closed
-    await robust.close()
