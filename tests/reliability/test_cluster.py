@@ -33,6 +33,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 import pytest
@@ -91,13 +92,19 @@ def settings(settings: Settings, whole_cluster: RabbitCluster) -> Settings:
     return settings.model_copy(update={"amqp_url": whole_cluster.url})
 
 
+def logged(process: Spawned, *events: str) -> Iterator[dict[str, Any]]:
+    """The process's JSON log lines of these events, in order."""
+    for line in process.log_path.read_text(errors="replace").splitlines():
+        if any(f'"{event}"' in line for event in events):
+            yield json.loads(line)
+
+
 def node_of(process: Spawned, cluster: RabbitCluster) -> int:
     """The node a process says it connected to last (its 'broker node connected' or
     'broker connection restored' log line)."""
     node = None
-    for line in process.log_path.read_text(errors="replace").splitlines():
-        if '"broker node connected"' in line or '"broker connection restored"' in line:
-            node = json.loads(line)["node"]
+    for entry in logged(process, "broker node connected", "broker connection restored"):
+        node = entry["node"]
     assert node is not None, f"no node in the log: {process.log_tail()}"
     return next(n.index for n in cluster.nodes if f":{n.amqp_port}/" in node)
 
@@ -154,10 +161,9 @@ async def test_a_worker_consumes_again_within_seconds_when_its_node_is_killed(
 def why_unacknowledged(missing: set[str], ingress: Spawned) -> str:
     """A provider gave up on some events: how many, and why the ingress said it did not
     confirm (its 503s' reasons, counted, and its last lines)."""
-    reasons: Counter[str] = Counter()
-    for line in ingress.log_path.read_text(errors="replace").splitlines():
-        if '"broker did not confirm"' in line:
-            reasons[json.loads(line).get("error", "?")[:120]] += 1
+    reasons = Counter(
+        entry.get("error", "?")[:120] for entry in logged(ingress, "broker did not confirm")
+    )
     return (
         f"a provider gave up: {len(missing)} events never got a 2xx; the ingress's reasons "
         f"{dict(reasons.most_common(8))}; its log ends:\n{ingress.log_tail(40)}"
