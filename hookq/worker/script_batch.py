@@ -6,7 +6,12 @@ loop), and a busy one sends batches as large as its load. The calls of one scrip
 travel as one ``EVAL`` over all their keys (``BatchScript``): a pipeline of one ``EVAL`` per
 call cost redis-py a command's packing and a reply's parsing each, the worker's largest cost
 per message after validation (docs/benchmarks.md). Several scripts in one batch share one
-pipeline.
+round trip, on one connection the batch keeps: redis-py's ``Pipeline`` spent about 45 us of the
+worker's CPU per round trip on its own machinery (a client object, the pool, observability
+hooks), more than the commands' packing and parsing (issue 18; docs/benchmarks.md). The
+connection is redis-py's own (TLS, a password, Sentinel's discovery of the primary and its
+``READONLY`` handling all apply), with the client's retry: one quick retry on a stale
+connection, which the scripts allow (each is idempotent for its caller).
 
 ``EVAL`` (not ``EVALSHA``): Redis caches the compiled script by its digest anyway, and a
 restarted Redis can never answer NOSCRIPT. One script call touches many keys, so hookq needs a
@@ -22,6 +27,8 @@ import contextlib
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import ResponseError
 
 
 class BatchScript:
@@ -62,6 +69,9 @@ class ScriptBatch:
         self._timeout = timeout
         self._pending: dict[Calls, list[Call]] = {}
         self._sender: asyncio.Task[None] | None = None
+        # Taken from the client's pool at the first round trip, kept until ``close``: one is
+        # enough, as one round trip at most is in flight.
+        self._connection: AbstractConnection | None = None
         self.round_trips = 0  # for tests and curiosity: how well calls are batched
 
     def call(
@@ -92,18 +102,18 @@ class ScriptBatch:
             self._sender = None
 
     async def _send(self, batch: dict[Calls, list[Call]]) -> None:
-        pipe = self._client.pipeline(transaction=False)
+        commands = []
         for (script, shared), calls in batch.items():
             keys = [key for key, _args, _future in calls]
             args = [arg for _key, call_args, _future in calls for arg in call_args]
-            pipe.eval(script.lua, len(keys), *keys, *shared, *args)
+            commands.append(("EVAL", script.lua, len(keys), *keys, *shared, *args))
         futures = [future for calls in batch.values() for *_call, future in calls]
         self.round_trips += 1
         try:
             # Bounded here rather than by redis-py's socket_timeout, which costs a task per
             # command.
             async with asyncio.timeout(self._timeout):
-                replies = await pipe.execute(raise_on_error=False)
+                replies = await self._round_trip(commands)
         except asyncio.CancelledError:
             for future in futures:
                 future.cancel()
@@ -114,6 +124,19 @@ class ScriptBatch:
         for ((script, _shared), calls), reply in zip(batch.items(), replies, strict=True):
             _settle(script, calls, reply)
 
+    async def _round_trip(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        """Each command's reply (an error reply as its ``ResponseError``), in order."""
+        connection = self._connection
+        if connection is None:
+            pool = self._client.connection_pool
+            connection = self._connection = await pool.get_connection()  # type: ignore[no-untyped-call]
+        # redis-py's connection disconnects itself when a send or a read fails or is
+        # cancelled: a reply half read is never taken for the next round trip's.
+        return await connection.retry.call_with_retry(
+            lambda: _exchange(connection, commands),
+            lambda _error: connection.disconnect(),
+        )
+
     async def close(self) -> None:
         """Stop sending; the calls still waiting are cancelled (their messages requeue)."""
         sender = self._sender
@@ -121,6 +144,24 @@ class ScriptBatch:
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sender
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await self._client.connection_pool.release(connection)
+
+
+async def _exchange(connection: AbstractConnection, commands: list[tuple[Any, ...]]) -> list[Any]:
+    if not connection.is_connected:
+        # The connection's own connect, which through Sentinel asks where the primary is now:
+        # a send reconnects to the address it had (a dead primary's, after a failover).
+        await connection.connect()  # type: ignore[no-untyped-call]
+    await connection.send_packed_command(connection.pack_commands(commands))
+    replies: list[Any] = []
+    for _command in commands:
+        try:
+            replies.append(await connection.read_response())
+        except ResponseError as exc:  # that command's failure, not the connection's
+            replies.append(exc)
+    return replies
 
 
 def _settle(script: BatchScript, calls: list[Call], reply: Any) -> None:

@@ -9,6 +9,7 @@ import asyncio
 import pytest
 import redis.asyncio as aioredis
 
+from hookq.redis_client import redis_client as hookq_redis_client
 from hookq.topology import Names
 from hookq.worker.dedupe import ClaimState, Dedupe
 from hookq.worker.inflight import InFlight
@@ -112,3 +113,21 @@ async def test_a_claim_tells_its_own_message_by_the_value_before_the_last_space(
     assert (await dedupe.claim(key, "message with")).state is ClaimState.OTHER_MESSAGE
     assert 29 < (await redis_client.pttl(key)) / 1000 <= 30  # the shared lease
     await dedupe.close()
+
+
+async def test_a_connection_redis_closed_is_replaced_without_failing_the_calls(
+    redis_url: str, redis_client: aioredis.Redis
+) -> None:
+    # The batch keeps one connection between round trips; Redis closing it (a restart, a
+    # client timeout, CLIENT KILL) costs the next round trip the quick retry of the worker's
+    # client, not a failure.
+    worker_client = hookq_redis_client(redis_url)
+    batch = ScriptBatch(worker_client)
+    echo = BatchScript("return {tonumber(argv(1)) * 2}", args=1)
+    assert await batch.call(echo, "k1", (1,)) == 2
+    killed = await redis_client.client_kill_filter(_type="normal", skipme=True)
+    assert killed >= 1
+    again = await asyncio.gather(batch.call(echo, "k1", (2,)), batch.call(echo, "k2", (3,)))
+    assert list(again) == [4, 6]
+    await batch.close()
+    await worker_client.aclose()
