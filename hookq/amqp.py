@@ -20,6 +20,7 @@ import structlog
 from aio_pika.abc import AbstractConnection
 from yarl import URL
 
+from hookq import amqp_frames
 from hookq.connecting import safe_url, until_reachable
 
 log = structlog.get_logger("hookq.amqp")
@@ -114,6 +115,7 @@ async def connect_robust(url: str, connection_name: str, **options: Any) -> Clus
     another node if ``url`` names several), waiting for the broker as long as it takes for the
     first one, with a log line that says why every few seconds; the loss and the return of the
     connection are logged too, with the node."""
+    amqp_frames.install()
     nodes = broker_nodes(url)
 
     async def open_on(first: int) -> ClusterConnection:
@@ -146,6 +148,7 @@ async def connect_robust(url: str, connection_name: str, **options: Any) -> Clus
 async def connect(url: str, connection_name: str) -> AbstractConnection:
     """A plain connection (it does not come back: for one-off work) to the first node of
     ``url`` that answers; ``BrokerUnreachable`` when none does."""
+    amqp_frames.install()
 
     async def open_on(index: int) -> AbstractConnection:
         return await aio_pika.connect(

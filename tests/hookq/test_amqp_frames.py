@@ -1,0 +1,97 @@
+"""hookq's AMQP frame reader: the frames aiormq's own reader gives, from the same bytes, and the
+same errors for what is not a frame; and the connections hookq opens use it."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aio_pika
+import aiormq.connection
+import pamqp.frame
+import pytest
+from aiormq.exceptions import AMQPConnectionError, InvalidFrameError, ProtocolSyntaxError
+from pamqp import commands
+from pamqp.body import ContentBody
+from pamqp.common import FieldTable
+from pamqp.header import ContentHeader
+from pamqp.heartbeat import Heartbeat
+
+from hookq import amqp_frames
+from hookq.amqp import connect_robust
+from hookq.amqp_frames import FrameReader
+
+HEADERS: FieldTable = {"hookq-source": "plain", "hookq-attempt": 2, "nested": {"a": [1, "b"]}}
+
+
+def delivery(tag: int, body: bytes) -> bytes:
+    """The three frames of one delivered message on channel 1."""
+    properties = commands.Basic.Properties(headers=HEADERS, message_id=f"m{tag}")
+    return b"".join(
+        [
+            pamqp.frame.marshal(
+                commands.Basic.Deliver("ctag", tag, False, "ex", "plain.thread"), 1
+            ),
+            pamqp.frame.marshal(ContentHeader(0, len(body), properties), 1),
+            pamqp.frame.marshal(ContentBody(body), 1),
+        ]
+    )
+
+
+async def frames_of(
+    kind: type[aiormq.connection.FrameReceiver], data: bytes
+) -> list[aiormq.connection.ReceivedFrame]:
+    reader = asyncio.StreamReader()
+    reader.feed_data(data)
+    reader.feed_eof()
+    return [frame async for frame in kind(reader)]
+
+
+async def test_it_reads_what_aiormq_reads() -> None:
+    data = delivery(1, b'{"id": 1}') + pamqp.frame.marshal(Heartbeat(), 0) + delivery(2, b"x" * 300)
+    ours = await frames_of(FrameReader, data)
+    theirs = await frames_of(aiormq.connection.FrameReceiver, data)
+    assert len(ours) == 7
+    assert [(size, channel, type(f), vars(f)) for size, channel, f in ours] == [
+        (size, channel, type(f), vars(f)) for size, channel, f in theirs
+    ]
+    _size, _channel, header = ours[1]
+    assert isinstance(header, ContentHeader)
+    assert header.properties.headers == HEADERS
+
+
+@pytest.mark.parametrize(
+    ("data", "error", "says"),
+    [
+        (delivery(1, b"body")[:-5], AMQPConnectionError, "unexpectedly closed"),
+        (b"AMQP\x00\x00\x09\x01", ProtocolSyntaxError, "protocol header"),
+        # A method frame of 4 bytes whose end marker is wrong.
+        (b"\x01\x00\x01\x00\x00\x00\x04\x00\x3c\x00\x28\x00", InvalidFrameError, None),
+    ],
+)
+async def test_what_is_not_a_frame_raises_what_aiormq_raises(
+    data: bytes, error: type[Exception], says: str | None
+) -> None:
+    with pytest.raises(error, match=says):
+        await frames_of(FrameReader, data)
+    with pytest.raises(error):
+        await frames_of(aiormq.connection.FrameReceiver, data)
+
+
+async def test_hookq_connections_read_frames_with_it(amqp_url: str) -> None:
+    connection = await connect_robust(amqp_url, "test-frames")
+    try:
+        assert aiormq.connection.FrameReceiver is FrameReader
+        assert amqp_frames.install()  # again: nothing changes
+        assert aiormq.connection.FrameReceiver is FrameReader
+        channel = await connection.channel()
+        queue = await channel.declare_queue(exclusive=True)
+        await channel.default_exchange.publish(
+            aio_pika.Message(b"through it", headers={"k": "v"}), queue.name
+        )
+        async with asyncio.timeout(5):
+            while (message := await queue.get(fail=False)) is None:
+                await asyncio.sleep(0.05)
+        assert message.body == b"through it"
+        assert message.headers == {"k": "v"}
+    finally:
+        await connection.close()
