@@ -77,9 +77,12 @@ def _pack_with_hiredis(client: aioredis.Redis) -> aioredis.Redis:
 def redis_client(url: str) -> aioredis.Redis:
     # A short connect timeout and one quick retry (a pooled connection gone stale after a Redis
     # restart): an outage is then noticed in seconds and handled by the gate, not here. No
-    # socket_timeout: redis-py spends a task per command on it; the gate bounds each operation.
+    # socket_timeout (redis-py 8 sets 5 s unless told): it costs a task per command sent and a
+    # timer per reply read, and every caller bounds its operations itself (the dedupe batch,
+    # the gate's probes, the destinations' runs and commands).
     options: dict[str, Any] = {
         "socket_connect_timeout": 2.0,
+        "socket_timeout": None,
         "retry": RedisRetry(NoBackoff(), 1),
         "health_check_interval": 30,
     }

@@ -7,6 +7,7 @@ with PrivateRedis(tmp_path) as redis:   # listens on redis.url (127.0.0.1, a fre
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import time
@@ -64,6 +65,15 @@ class PrivateRedis:
             self._proc.kill()
             self._proc.wait(10)
         self._proc = None
+
+    def pause(self) -> None:
+        """Stop the server answering (SIGSTOP): connections stay open, nothing comes back."""
+        assert self._proc is not None, "not started"
+        self._proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self._proc is not None, "not started"
+        self._proc.send_signal(signal.SIGCONT)
 
     def __enter__(self) -> PrivateRedis:
         self.start()

@@ -5,6 +5,8 @@ made one by one would have."""
 from __future__ import annotations
 
 import asyncio
+import time
+from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
@@ -15,6 +17,7 @@ from hookq.worker.dedupe import ClaimState, Dedupe
 from hookq.worker.inflight import InFlight
 from hookq.worker.redis_gate import RedisGate
 from hookq.worker.script_batch import BatchScript, ScriptBatch
+from tests.support.redis_server import PrivateRedis
 
 
 def make_dedupe(client: aioredis.Redis, names: Names, lease: float = 30.0) -> Dedupe:
@@ -131,3 +134,28 @@ async def test_a_connection_redis_closed_is_replaced_without_failing_the_calls(
     assert list(again) == [4, 6]
     await batch.close()
     await worker_client.aclose()
+
+
+async def test_a_redis_that_stops_answering_fails_the_calls_within_the_bound(
+    tmp_path: Path,
+) -> None:
+    # The worker's client has no socket timeout of its own (it costs a task per command): the
+    # batch's bound is what ends a round trip Redis never answers, and the next one, Redis
+    # back, goes through.
+    with PrivateRedis(tmp_path) as server:
+        client = hookq_redis_client(server.url)
+        assert client.connection_pool.connection_kwargs["socket_timeout"] is None
+        batch = ScriptBatch(client, timeout=0.5)
+        echo = BatchScript("return {tonumber(argv(1)) * 2}", args=1)
+        assert await batch.call(echo, "k1", (1,)) == 2
+        server.pause()
+        try:
+            started = time.monotonic()
+            with pytest.raises(TimeoutError):
+                await batch.call(echo, "k1", (2,))
+            assert time.monotonic() - started < 2.0
+        finally:
+            server.resume()
+        assert await batch.call(echo, "k1", (3,)) == 6
+        await batch.close()
+        await client.aclose()
