@@ -4,12 +4,18 @@ same errors for what is not a frame; and the connections hookq opens use it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Callable, Iterator
 
 import aio_pika
 import aiormq.connection
+import pamqp.decode
+import pamqp.encode
 import pamqp.frame
 import pytest
 from aiormq.exceptions import AMQPConnectionError, InvalidFrameError, ProtocolSyntaxError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pamqp import commands
 from pamqp.body import ContentBody
 from pamqp.common import FieldTable
@@ -95,3 +101,80 @@ async def test_hookq_connections_read_frames_with_it(amqp_url: str) -> None:
         assert message.headers == {"k": "v"}
     finally:
         await connection.close()
+
+
+@contextlib.contextmanager
+def pamqp_alone() -> Iterator[None]:
+    """pamqp's own table decoding, nested tables included, for the length of the block."""
+    saved = dict(pamqp.decode.TABLE_MAPPING), dict(pamqp.decode.METHODS)
+    pamqp.decode.TABLE_MAPPING[b"F"] = pamqp.decode.field_table
+    pamqp.decode.METHODS["table"] = pamqp.decode.field_table
+    try:
+        yield
+    finally:
+        pamqp.decode.TABLE_MAPPING.update(saved[0])
+        pamqp.decode.METHODS.update(saved[1])
+
+
+def outcome(decode: Callable[[bytes], object], data: bytes) -> object:
+    try:
+        return decode(data)
+    except Exception as exc:
+        return type(exc), str(exc)
+
+
+def by_pamqp(data: bytes) -> object:
+    with pamqp_alone():
+        return outcome(pamqp.decode.field_table, data)
+
+
+keys = st.text(max_size=20).filter(lambda k: len(k.encode()) < 256)
+values = st.recursive(
+    st.one_of(
+        st.text(max_size=40),
+        st.integers(min_value=-(2**63), max_value=2**63 - 1),
+        st.booleans(),
+        st.none(),
+        st.floats(allow_nan=False, width=32),
+    ),
+    lambda inner: st.dictionaries(keys, inner, max_size=4) | st.lists(inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(keys, values, max_size=8))
+def test_tables_decode_as_pamqp_decodes_them(table: dict[str, object]) -> None:
+    data = pamqp.encode.field_table(table)  # type: ignore[arg-type]
+    assert outcome(amqp_frames.field_table, data) == by_pamqp(data)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(keys, values, max_size=6), st.binary(max_size=12), st.integers(0, 80))
+def test_damaged_tables_raise_or_decode_as_pamqp_does(
+    table: dict[str, object], noise: bytes, cut: int
+) -> None:
+    data = pamqp.encode.field_table(table)  # type: ignore[arg-type]
+    for damaged in (data[:cut], data[:cut] + noise + data[cut:], noise + data, data + noise):
+        assert outcome(amqp_frames.field_table, damaged) == by_pamqp(damaged)
+
+
+def test_headers_hookq_reads_are_decoded_by_it_once_installed() -> None:
+    amqp_frames.install()
+    properties = commands.Basic.Properties(headers=HEADERS)
+    frame = pamqp.frame.marshal(ContentHeader(0, 1, properties), 1)
+    decoded: list[bytes] = []
+    real = amqp_frames.field_table
+
+    def spying(value: bytes) -> tuple[int, FieldTable]:
+        decoded.append(value)
+        return real(value)
+
+    pamqp.decode.METHODS["table"] = spying
+    try:
+        _size, _channel, header = pamqp.frame.unmarshal(frame)
+    finally:
+        amqp_frames.install()
+    assert decoded
+    assert isinstance(header, ContentHeader)
+    assert header.properties.headers == HEADERS
