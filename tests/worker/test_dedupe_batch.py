@@ -19,6 +19,8 @@ from hookq.worker.redis_gate import RedisGate
 from hookq.worker.script_batch import BatchScript, ScriptBatch
 from tests.support.redis_server import PrivateRedis
 
+ECHO = BatchScript("return {tonumber(argv(1)) * 2}", args=1)  # each key's argument, doubled
+
 
 def make_dedupe(client: aioredis.Redis, names: Names, lease: float = 30.0) -> Dedupe:
     gate = RedisGate(client, InFlight())
@@ -72,19 +74,18 @@ async def test_a_redelivery_sees_its_own_claim_and_a_lost_lease_is_not_marked_do
 
 async def test_a_script_error_fails_its_callers_only(redis_client: aioredis.Redis) -> None:
     batch = ScriptBatch(redis_client)
-    echo = BatchScript("return {tonumber(argv(1)) * 2}", args=1)
     broken = BatchScript("return {redis.call('NOSUCHCOMMAND')}", args=1)
     results = await asyncio.gather(
-        batch.call(echo, "k1", (1,)),
+        batch.call(ECHO, "k1", (1,)),
         batch.call(broken, "k2", (1,)),
-        batch.call(echo, "k3", (21,)),
+        batch.call(ECHO, "k3", (21,)),
         return_exceptions=True,
     )
     assert results[0] == 2
     assert results[2] == 42
     assert isinstance(results[1], Exception)
     with pytest.raises(ValueError, match="1 arguments per key"):
-        batch.call(echo, "k1", (1, 2))
+        batch.call(ECHO, "k1", (1, 2))
     await batch.close()
 
 
@@ -126,15 +127,14 @@ async def test_a_connection_redis_closed_is_replaced_without_failing_the_calls(
     # client, not a failure.
     worker_client = hookq_redis_client(redis_url)
     batch = ScriptBatch(worker_client)
-    echo = BatchScript("return {tonumber(argv(1)) * 2}", args=1)
-    assert await batch.call(echo, "k1", (1,)) == 2
+    assert await batch.call(ECHO, "k1", (1,)) == 2
     # The connections whose last command was EVAL, the batch's among them; other tests' clients
     # are left alone.
     evaluating = [c for c in await redis_client.client_list() if c["cmd"] == "eval"]
     assert evaluating
     for connection in evaluating:
         await redis_client.client_kill_filter(_id=connection["id"])
-    again = await asyncio.gather(batch.call(echo, "k1", (2,)), batch.call(echo, "k2", (3,)))
+    again = await asyncio.gather(batch.call(ECHO, "k1", (2,)), batch.call(ECHO, "k2", (3,)))
     assert list(again) == [4, 6]
     await batch.close()
     await worker_client.aclose()
@@ -150,16 +150,15 @@ async def test_a_redis_that_stops_answering_fails_the_calls_within_the_bound(
         client = hookq_redis_client(server.url)
         assert client.connection_pool.connection_kwargs["socket_timeout"] is None
         batch = ScriptBatch(client, timeout=0.5)
-        echo = BatchScript("return {tonumber(argv(1)) * 2}", args=1)
-        assert await batch.call(echo, "k1", (1,)) == 2
+        assert await batch.call(ECHO, "k1", (1,)) == 2
         server.pause()
         try:
             started = time.monotonic()
             with pytest.raises(TimeoutError):
-                await batch.call(echo, "k1", (2,))
+                await batch.call(ECHO, "k1", (2,))
             assert time.monotonic() - started < 2.0
         finally:
             server.resume()
-        assert await batch.call(echo, "k1", (3,)) == 6
+        assert await batch.call(ECHO, "k1", (3,)) == 6
         await batch.close()
         await client.aclose()
