@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
+import re
 from collections.abc import Callable, Iterator
 
 import aio_pika
@@ -182,3 +184,145 @@ def test_headers_hookq_reads_are_decoded_by_it_once_installed() -> None:
     assert decoded
     assert isinstance(header, ContentHeader)
     assert header.properties.headers == HEADERS
+
+
+# The three frames of a delivery, decoded by hookq's ``unmarshal`` and by pamqp.
+
+
+def decoded(frame: object) -> object:
+    """What a decoded frame holds, comparable with ==."""
+    if isinstance(frame, ContentHeader):
+        return ("header", frame.class_id, frame.weight, frame.body_size, dict(frame.properties))
+    if isinstance(frame, ContentBody):
+        return ("body", frame.value)
+    if isinstance(frame, Heartbeat):
+        return "heartbeat"
+    assert isinstance(frame, commands.Basic.Deliver | commands.Basic.Ack)
+    return (type(frame), dict(frame))
+
+
+def unmarshalled(unmarshal: Callable[[bytes], object], data: bytes) -> object:
+    try:
+        result = unmarshal(data)
+    except Exception as exc:  # pamqp's messages name the frame object by its address
+        return type(exc), re.sub(r" at 0x[0-9a-f]+", "", str(exc))
+    assert isinstance(result, tuple)
+    size, channel, frame = result
+    return size, channel, decoded(frame)
+
+
+def ours(data: bytes) -> object:
+    return unmarshalled(lambda d: amqp_frames.unmarshal(d[:7], d[7:]), data)
+
+
+def pamqps(data: bytes) -> object:
+    return unmarshalled(pamqp.frame.unmarshal, data)
+
+
+short_strings = st.text(max_size=30).filter(lambda s: len(s.encode()) < 256)
+delivers = st.builds(
+    commands.Basic.Deliver,
+    consumer_tag=short_strings,
+    delivery_tag=st.integers(0, 2**63 - 1),  # what pamqp can write
+    redelivered=st.booleans(),
+    exchange=st.from_regex(r"[a-zA-Z0-9_.:-]{0,127}", fullmatch=True),
+    routing_key=short_strings,
+)
+all_properties = st.builds(
+    commands.Basic.Properties,
+    content_type=st.none() | short_strings,
+    content_encoding=st.none() | short_strings,
+    headers=st.none() | st.dictionaries(keys, values, max_size=4),
+    delivery_mode=st.none() | st.sampled_from([1, 2]),
+    priority=st.none() | st.integers(0, 255),
+    correlation_id=st.none() | short_strings,
+    reply_to=st.none() | short_strings,
+    expiration=st.none() | short_strings,
+    message_id=st.none() | short_strings,
+    timestamp=st.none()
+    | st.datetimes(
+        min_value=datetime.datetime(1970, 1, 2),
+        max_value=datetime.datetime(2100, 1, 1),
+        timezones=st.just(datetime.UTC),
+    ).map(lambda t: t.replace(microsecond=0)),
+    message_type=st.none() | short_strings,
+    user_id=st.none() | short_strings,
+    app_id=st.none() | short_strings,
+)
+
+
+def test_a_delivery_decodes_as_pamqp_decodes_it() -> None:
+    data = delivery(7, b'{"id": 1}')
+    offset, seen = 0, []
+    while offset < len(data):
+        size = 8 + int.from_bytes(data[offset + 3 : offset + 7], "big")
+        frame = data[offset : offset + size]
+        assert ours(frame) == pamqps(frame)
+        seen.append(ours(frame))
+        offset += size
+    kinds = [entry[2][0] for entry in seen if isinstance(entry, tuple)]
+    assert kinds == [commands.Basic.Deliver, "header", "body"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(delivers, all_properties, st.binary(max_size=40), st.integers(0, 65535))
+def test_generated_deliveries_decode_as_pamqp_decodes_them(
+    deliver: commands.Basic.Deliver,
+    properties: commands.Basic.Properties,
+    body: bytes,
+    channel: int,
+) -> None:
+    for frame in (
+        pamqp.frame.marshal(deliver, channel),
+        pamqp.frame.marshal(ContentHeader(0, len(body), properties), channel),
+        pamqp.frame.marshal(ContentBody(body), channel),
+    ):
+        assert ours(frame) == pamqps(frame)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    delivers,
+    all_properties,
+    st.sampled_from([0, 1]),
+    st.binary(min_size=1, max_size=6),
+    st.integers(7, 120),
+)
+def test_damaged_deliveries_raise_or_decode_as_pamqp_does(
+    deliver: commands.Basic.Deliver,
+    properties: commands.Basic.Properties,
+    which: int,
+    noise: bytes,
+    at: int,
+) -> None:
+    """Bytes replaced, inserted or cut inside the payload (the size in the frame's header
+    fixed to match, or not), and the end marker lost."""
+    frame = [
+        pamqp.frame.marshal(deliver, 1),
+        pamqp.frame.marshal(ContentHeader(0, 3, properties), 1),
+    ][which]
+    at = min(at, len(frame) - 1)
+    payload = frame[7:-1]
+    cut = at - 7
+    variants = [
+        payload[:cut] + noise + payload[cut + len(noise) :],  # replaced
+        payload[:cut] + noise + payload[cut:],  # inserted
+        payload[:cut],  # cut short
+    ]
+    for damaged in variants:
+        fixed = frame[:3] + len(damaged).to_bytes(4, "big") + damaged + b"\xce"
+        unfixed = frame[:7] + damaged + b"\xce"
+        for data in (fixed, unfixed, fixed[:-1] + b"\x00"):
+            assert ours(data) == pamqps(data)
+
+
+def test_other_frames_are_pamqps() -> None:
+    for frame in (
+        pamqp.frame.marshal(Heartbeat(), 0),
+        pamqp.frame.marshal(commands.Basic.Ack(delivery_tag=9, multiple=True), 3),
+        # A content header with a second flag word (a property bit past the first sixteen).
+        b"\x02\x00\x01\x00\x00\x00\x10\x00\x3c\x00\x00" + bytes(8) + b"\x00\x01\x00\x00\xce",
+        # A delivery tag past 2**63, which pamqp reads as a negative number.
+        b"\x01\x00\x01\x00\x00\x00\x11\x00\x3c\x00\x3c\x00" + b"\xff" * 8 + b"\x00\x00\x00\xce",
+    ):
+        assert ours(frame) == pamqps(frame)
