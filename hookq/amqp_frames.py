@@ -5,7 +5,7 @@ its payload and end marker, through a lock and a ``BytesIO``: 46 us per delivere
 three frames: the delivery, the content header, the body), 26 of them pamqp's decoding (timeit,
 issue 18). ``FrameReader`` reads the whole header, then the payload and end marker: 33 us. One
 task reads a connection's frames (aiormq's handshake, then its reader), so nothing needs the
-lock. What is decoded, by pamqp as before, and every error raised are aiormq's.
+lock. The frames it returns and every error it raises are aiormq's.
 
 A message's headers are an AMQP field table, which pamqp decodes value by value through a
 lookup and a copy of the rest of the table each: 18 us for the content header of an event
@@ -14,12 +14,12 @@ hookq writes (strings, integers and tables) in place and hands every other kind 
 with what pamqp returns and raises (tests/hookq/test_amqp_frames.py compares the two on
 generated tables and on arbitrary bytes).
 
-The three frames of a delivered message are decoded here too (``unmarshal``): pamqp decodes
-a method or a set of properties field by field through a lookup of each field's type name: 8 to
-15 us for a ``Basic.Deliver`` and 11 to 12 for a Plain event's content header, its headers table
-included (timeit, on a shared host); the layouts written out take 3 to 4.5 and 7 to 8.5. A frame that does not decode exactly, to its last byte, is handed to
-pamqp, so what is returned and raised is pamqp's (the tests compare the two on valid and
-damaged frames).
+The three frames of a delivered message are decoded here too (``unmarshal``). pamqp decodes a
+method or a set of properties field by field, through a lookup of each field's type name: 8 to
+15 us for a ``Basic.Deliver`` and 11 to 12 for a Plain event's content header, its headers
+table included (timeit, on a shared host); the layouts written out take 3 to 4.5 and 7 to 8.5.
+A frame that does not decode exactly, to its last byte, is handed to pamqp, so what is
+returned and raised is pamqp's (the tests compare the two on valid and damaged frames).
 
 ``install`` makes aiormq use the reader for every connection it opens in this process
 afterwards, and pamqp the table decoder; where aiormq lacks the class the reader extends, it
