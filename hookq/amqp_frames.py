@@ -41,17 +41,14 @@ from aiormq.exceptions import (
     InvalidFrameError,
     ProtocolSyntaxError,
 )
-from pamqp import commands
+from pamqp import commands, constants
 from pamqp.body import ContentBody
 from pamqp.common import FieldTable, FieldValue
 from pamqp.exceptions import PAMQPException
 from pamqp.header import ContentHeader
 
-FRAME_HEADER = 7  # type (1 byte), channel (2), payload size (4)
 PROTOCOL_HEADER = b"AMQP"  # what a broker sends back when it refuses our protocol version
-SIZE = struct.Struct(">I")  # a table's or a long string's size in bytes
-FRAME_END = 0xCE
-METHOD, HEADER, BODY = 1, 2, 3  # frame types
+SIZE = struct.Struct(">I")  # a size in bytes: a frame's payload, a table, a long string
 DELIVER = commands.Basic.Deliver
 DELIVER_INDEX = struct.pack(">I", DELIVER.index)
 # The delivery tag (signed, as pamqp reads it), then the octet holding ``redelivered``.
@@ -83,13 +80,13 @@ class FrameReader(aiormq.connection.FrameReceiver):
             del self.reader
             raise StopAsyncIteration
         try:
-            header = await reader.readexactly(FRAME_HEADER)
+            # type (1 byte), channel (2), payload size (4)
+            header = await reader.readexactly(constants.FRAME_HEADER_SIZE)
             if not self.started and header.startswith(PROTOCOL_HEADER):
                 raise ProtocolSyntaxError("Unexpected AMQP protocol header")
             self.started = True
-            _kind, _channel, size = pamqp.frame.frame_parts(header)
-            if size is None:
-                raise InvalidFrameError("No frame length")
+            # The payload's size (the frame is parsed whole by ``unmarshal``).
+            size = SIZE.unpack_from(header, 3)[0]
             payload = await reader.readexactly(size + 1)
         except asyncio.IncompleteReadError as exc:
             raise AMQPConnectionError(
@@ -114,20 +111,20 @@ def unmarshal(header: bytes, payload: bytes) -> aiormq.connection.ReceivedFrame:
     """``pamqp.frame.unmarshal(header + payload)``: a frame from its 7-byte header and the rest
     (its payload and end marker)."""
     kind, channel, size = pamqp.frame.frame_parts(header)
-    if size and size == len(payload) - 1 and payload[-1] == FRAME_END:
+    if size and size == len(payload) - 1 and payload[-1] == constants.FRAME_END:
         data = payload[:-1]  # decoded without the end marker, as pamqp decodes it
         frame: Any = None
         try:
-            if kind == METHOD and data.startswith(DELIVER_INDEX):
+            if kind == constants.FRAME_METHOD and data.startswith(DELIVER_INDEX):
                 frame = _deliver(data)
-            elif kind == HEADER:
+            elif kind == constants.FRAME_HEADER:
                 frame = _content_header(data)
-            elif kind == BODY:
+            elif kind == constants.FRAME_BODY:
                 frame = ContentBody(data)
         except (IndexError, ValueError, struct.error):
             frame = None  # pamqp's to decode, or to refuse as it does
         if frame is not None:
-            return size + 8, channel, frame
+            return len(header) + len(payload), channel, frame
     return pamqp.frame.unmarshal(header + payload)
 
 

@@ -22,6 +22,7 @@ import weakref
 import structlog
 from aiormq import spec
 from aiormq.abc import AbstractChannel, ChannelFrame
+from pamqp import constants
 
 from hookq.worker.received import Message
 
@@ -32,15 +33,12 @@ INTERNALS = ("number", "write_queue")
 # the delivery tag, the octet of its ``multiple`` bit (never set here), the frame end marker.
 ACK_FRAME = struct.Struct(">BHIHHQBB")
 ACK_CLASS, ACK_METHOD = divmod(spec.Basic.Ack.index, 0x10000)
-FRAME_END = 0xCE
 
 
 def ack_frames(channel: int, tags: list[int]) -> bytes:
     """The ``Basic.Ack`` frames of ``tags`` on ``channel``, as pamqp marshals them."""
-    pack = ACK_FRAME.pack
-    return b"".join(
-        [pack(1, channel, 13, ACK_CLASS, ACK_METHOD, tag, 0, FRAME_END) for tag in tags]
-    )
+    pack, method, end = ACK_FRAME.pack, constants.FRAME_METHOD, constants.FRAME_END
+    return b"".join([pack(method, channel, 13, ACK_CLASS, ACK_METHOD, tag, 0, end) for tag in tags])
 
 
 class AckBatch:
